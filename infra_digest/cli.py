@@ -1,0 +1,259 @@
+"""`infra-digest`: run the pipeline for days, query the history, classify items.
+
+`run` materializes the same assets, through the same Definitions, that the Dagster UI and schedule use:
+one run for the date × repository assets over the whole range, then one run for the day-level assets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+from infra_digest import settings
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    pass
+
+
+def _parse_day(value: str, flag: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{flag} {value!r} is not a date: use YYYY-MM-DD") from None
+
+
+def _check_source(spec: str) -> None:
+    from infra_digest.defs.resources import parse_source_spec
+    from infra_digest.sources.base import SourceError
+
+    try:
+        kind, arg = parse_source_spec(spec)
+    except SourceError as exc:
+        raise UsageError(str(exc)) from None
+    if kind == "replay" and arg != "demo":
+        path = Path(arg)
+        if not path.is_dir():
+            raise UsageError(f"replay directory {arg} does not exist or is not a directory")
+        if not os.access(path, os.R_OK | os.X_OK):
+            raise UsageError(f"replay directory {arg} is not readable")
+
+
+def _instance():
+    """The Dagster instance: $DAGSTER_HOME, else the project folder when run from it, else an ephemeral one."""
+    import dagster as dg
+
+    home = os.environ.get("DAGSTER_HOME")
+    if not home and Path("dagster.yaml").is_file():
+        home = str(Path.cwd())
+        os.environ["DAGSTER_HOME"] = home
+    if home:
+        Path(home).mkdir(parents=True, exist_ok=True)
+        return dg.DagsterInstance.get()
+    return dg.DagsterInstance.ephemeral()
+
+
+def _failure_message(result) -> str:
+    """The root cause of a failed run, in one line."""
+    for event in result.all_events:
+        if event.is_step_failure and event.event_specific_data is not None:
+            err = getattr(event.event_specific_data, "error", None)
+            while err is not None and err.cause is not None:
+                err = err.cause
+            if err is not None:
+                lines = [ln for ln in err.message.strip().splitlines() if ln.strip()]
+                step = event.step_key or "a step"
+                return f"{step}: {lines[-1] if lines else err.cls_name}"
+    return "the run failed (see the Dagster UI for details)"
+
+
+class _Progress(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"  {record.getMessage()}", file=sys.stderr, flush=True)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    first = _parse_day(args.date, "--date")
+    last = _parse_day(args.to, "--to") if args.to else first
+    if last < first:
+        raise UsageError(f"--to {last} is before --date {first}")
+    today = dt.datetime.now(dt.timezone.utc).date()
+    if last >= today:
+        raise UsageError(f"{last} is not over yet (UTC): the latest complete day is {today - dt.timedelta(days=1)}")
+    if args.lang not in settings.LANGS:
+        raise UsageError(f"--lang {args.lang!r}: choose one of {', '.join(settings.LANGS)}")
+    source = args.source or settings.env(settings.ENV_SOURCE, settings.DEFAULT_SOURCE)
+    _check_source(source)
+
+    started = time.monotonic()
+    from infra_digest.definitions import INGEST_JOB, REPORT_JOB, build_defs
+    from infra_digest.defs.partitions import range_tags
+    from infra_digest.watchlist import load_watchlist
+
+    start_date = min(first, dt.date.fromisoformat(settings.env(settings.ENV_START_DATE, settings.DEFAULT_START_DATE)))
+    defs = build_defs(source=source, db_path=args.db, out_dir=args.out, langs=[args.lang], start_date=start_date.isoformat())
+    watchlist = load_watchlist()
+    progress = logging.getLogger("infra_digest.progress")
+    progress.setLevel(logging.INFO)
+    progress.addHandler(_Progress())
+    progress.propagate = False
+    quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}  # we print progress and errors ourselves
+    instance = _instance()
+    ndays = (last - first).days + 1
+    print(f"infra-digest: {ndays} day(s) {first}..{last} x {len(watchlist)} repositories from {source}", file=sys.stderr)
+
+    ingest = defs.resolve_job_def(INGEST_JOB).execute_in_process(
+        instance=instance, run_config=quiet, raise_on_error=False,
+        tags=range_tags(first.isoformat(), last.isoformat(), watchlist[0].repo, watchlist[-1].repo),
+    )
+    if not ingest.success:
+        print(f"infra-digest: ingest failed: {_failure_message(ingest)}", file=sys.stderr)
+        return EXIT_FAILED
+    report = defs.resolve_job_def(REPORT_JOB).execute_in_process(
+        instance=instance, run_config=quiet, raise_on_error=False,
+        tags=range_tags(first.isoformat(), last.isoformat()),
+    )
+    if not report.success:
+        print(f"infra-digest: report failed: {_failure_message(report)}", file=sys.stderr)
+        return EXIT_FAILED
+
+    out = Path(args.out or settings.env(settings.ENV_REPORTS_DIR, settings.DEFAULT_REPORTS_DIR))
+    for i in range(ndays):
+        day = first + dt.timedelta(days=i)
+        print(out / f"{day}.{args.lang}.md")
+        print(out / f"{day}.{args.lang}.html")
+    failed = _failed_partitions(args.db or settings.env(settings.ENV_DB, settings.DEFAULT_DB), first, last)
+    print(f"infra-digest: done in {time.monotonic() - started:.1f}s", file=sys.stderr)
+    if failed:
+        for repo, day, error in failed:
+            print(f"infra-digest: warning: {repo} {day} could not be read: {error}", file=sys.stderr)
+        print(f"infra-digest: {len(failed)} repository-day(s) incomplete; the reports say so", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _failed_partitions(db: str, first: dt.date, last: dt.date) -> list[tuple]:
+    from infra_digest.storage.db import connect
+
+    with connect(db, read_only=True) as conn:
+        return conn.execute(
+            "SELECT repo, day, error FROM raw.fetch_log WHERE status = 'failed' AND day BETWEEN ? AND ? ORDER BY day, repo",
+            [first, last],
+        ).fetchall()
+
+
+def format_table(columns: list[str], rows: list[tuple], max_width: int = 80) -> str:
+    def cell(v) -> str:
+        s = "NULL" if v is None else str(v)
+        s = s.replace("\n", "\\n")
+        return s if len(s) <= max_width else s[: max_width - 1] + "…"
+
+    cells = [[cell(v) for v in row] for row in rows]
+    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+    line = "+".join("-" * (w + 2) for w in widths)
+    out = [" | ".join(c.ljust(w) for c, w in zip(columns, widths)), line]
+    out += [" | ".join(v.ljust(w) for v, w in zip(r, widths)) for r in cells]
+    return "\n".join(out)
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from infra_digest.storage.db import DatabaseBusyError, connect
+
+    query = args.query
+    if query == "-":
+        query = sys.stdin.read()
+    elif query.endswith(".sql") and Path(query).is_file():
+        query = Path(query).read_text(encoding="utf-8")
+    db = args.db or settings.env(settings.ENV_DB, settings.DEFAULT_DB)
+    try:
+        with connect(db, read_only=True, wait_seconds=args.wait) as conn:
+            for name, value in (args.param or []):
+                conn.execute(f"SET VARIABLE {name} = ?", [value])
+            cur = conn.execute(query)
+            if cur.description is None:
+                return EXIT_OK
+            columns = [d[0] for d in cur.description]
+            rows = cur.fetchmany(args.limit + 1) if args.limit else cur.fetchall()
+    except FileNotFoundError as exc:
+        print(f"infra-digest: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except DatabaseBusyError as exc:
+        print(f"infra-digest: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except duckdb.Error as exc:
+        print(f"infra-digest: query failed: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return EXIT_FAILED
+    more = bool(args.limit) and len(rows) > args.limit
+    rows = rows[: args.limit] if args.limit else rows
+    if args.format == "csv":
+        import csv
+
+        w = csv.writer(sys.stdout)
+        w.writerow(columns)
+        w.writerows(rows)
+    elif args.format == "json":
+        import json
+
+        for row in rows:
+            print(json.dumps(dict(zip(columns, row)), ensure_ascii=False, default=str))
+    else:
+        print(format_table(columns, rows))
+        print(f"({len(rows)} row{'s' if len(rows) != 1 else ''}{', more not shown: raise --limit' if more else ''})")
+    return EXIT_OK
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    from infra_digest.classify.cli import run_classify
+
+    return run_classify(sys.stdin, sys.stdout)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="infra-digest", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="materialize every asset for one day or a range, and write the reports")
+    run.add_argument("--date", required=True, help="first day, YYYY-MM-DD (UTC)")
+    run.add_argument("--to", help="last day (inclusive), YYYY-MM-DD; default: --date")
+    run.add_argument("--source", help="replay:DIR | replay:demo | github | git | git+github (default $INFRA_DIGEST_SOURCE or replay:demo)")
+    run.add_argument("--lang", default=settings.env(settings.ENV_LANG, settings.DEFAULT_LANG), help="report language: zh or en")
+    run.add_argument("--db", help=f"DuckDB history file (default ${settings.ENV_DB} or {settings.DEFAULT_DB})")
+    run.add_argument("--out", help=f"report folder (default ${settings.ENV_REPORTS_DIR} or {settings.DEFAULT_REPORTS_DIR})")
+    run.set_defaults(func=cmd_run)
+
+    sql = sub.add_parser("sql", help="run a read-only query on the history and print the result")
+    sql.add_argument("query", help="SQL text, a path to a .sql file, or - for standard input")
+    sql.add_argument("--db", help=f"DuckDB history file (default ${settings.ENV_DB} or {settings.DEFAULT_DB})")
+    sql.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format")
+    sql.add_argument("--limit", type=int, default=200, help="rows to print (0: all)")
+    sql.add_argument("--param", nargs=2, action="append", metavar=("NAME", "VALUE"), help="set a DuckDB variable, read with getvariable('NAME')")
+    sql.add_argument("--wait", type=float, default=30.0, help="seconds to wait while a run holds the database")
+    sql.set_defaults(func=cmd_sql)
+
+    cl = sub.add_parser("classify", help="classify GitHub objects: JSON Lines on stdin -> labels as JSON Lines on stdout")
+    cl.set_defaults(func=cmd_classify)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        print(f"infra-digest: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""Resources: where the history lives, where raw facts come from, how reports are written.
+
+Values come from the environment at the edge (``definitions.py``); nothing here reads ``os.environ``
+except the GitHub token, which is read from its variable when a source is built so that it never
+enters Dagster run config, metadata or logs.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from infra_digest import settings
+from infra_digest.sources.base import Source, SourceError
+from infra_digest.storage.db import connect
+
+
+class StorageResource(dg.ConfigurableResource):
+    """The DuckDB history file."""
+
+    db_path: str = settings.DEFAULT_DB
+
+    def connect(self, read_only: bool = False, wait_seconds: float = 120.0):
+        return connect(self.db_path, read_only=read_only, wait_seconds=wait_seconds)
+
+
+def parse_source_spec(spec: str) -> tuple[str, str | None]:
+    """``"replay:DIR"`` -> ("replay", "DIR"); ``"github"`` -> ("github", None); ``"git"``; ``"git+github"``."""
+    kind, _, arg = spec.partition(":")
+    kind = kind.strip().lower()
+    if kind == "replay":
+        if not arg:
+            raise SourceError("the replay source needs a directory: --source replay:DIR")
+        return kind, arg
+    if kind in ("github", "git", "git+github") and not arg:
+        return kind, None
+    raise SourceError(f"unknown source {spec!r}: use replay:DIR, github, git or git+github")
+
+
+class SourceResource(dg.ConfigurableResource):
+    """Which source feeds ``raw.events``: ``replay:DIR`` (``replay:demo`` = the packaged demo), ``github``, ``git``
+    or ``git+github`` (commits from git mirrors, issues and PRs from the GitHub API)."""
+
+    spec: str = settings.DEFAULT_SOURCE
+    github_api_url: str = settings.DEFAULT_GITHUB_API_URL
+    github_token_env: str = settings.ENV_GITHUB_TOKEN  # the NAME of the variable holding the token
+    record_dir: str | None = None  # github: also write what was fetched in the replay layout
+    git_dir: str = settings.DEFAULT_GIT_DIR
+    max_rate_limit_wait: float = 900.0
+
+    @property
+    def kind(self) -> str:
+        return parse_source_spec(self.spec)[0]
+
+    def replay_dir(self) -> Path:
+        _, arg = parse_source_spec(self.spec)
+        return settings.DEMO_REPLAY_DIR if arg == "demo" else Path(arg or "")
+
+    def build(self, db_path: str, log=None) -> Source:
+        kind, _ = parse_source_spec(self.spec)
+        if kind == "replay":
+            from infra_digest.sources.replay import ReplaySource
+
+            return ReplaySource(self.replay_dir())
+        if kind == "github":
+            return self._github(db_path, log)
+        if kind == "git":
+            from infra_digest.sources.git import GitSource
+
+            return GitSource(self.git_dir, log=log)
+        from infra_digest.sources.combined import CombinedSource
+        from infra_digest.sources.git import GitSource
+
+        return CombinedSource(commits=GitSource(self.git_dir, log=log), others=self._github(db_path, log))
+
+    def _github(self, db_path: str, log):
+        from infra_digest.sources.github import GitHubSource
+        from infra_digest.sources.http_cache import DuckDBHttpCache
+
+        return GitHubSource(
+            api_url=self.github_api_url,
+            token=os.environ.get(self.github_token_env) or None,
+            http_cache=DuckDBHttpCache(db_path),
+            record_dir=Path(self.record_dir) if self.record_dir else None,
+            max_rate_limit_wait=self.max_rate_limit_wait,
+            log=log,
+        )
+
+
+class ReportResource(dg.ConfigurableResource):
+    """Report languages and the folder the report files go to."""
+
+    langs: list[str] = [settings.DEFAULT_LANG]
+    out_dir: str = settings.DEFAULT_REPORTS_DIR

@@ -1,0 +1,58 @@
+"""The daily schedule (yesterday, every repository, one run) and the sensor that writes the report after it."""
+
+import datetime as dt
+from collections.abc import Sequence
+
+import dagster as dg
+
+from infra_digest.defs.partitions import range_tags
+from infra_digest.watchlist import RepoSpec
+
+RANGE_START = "dagster/asset_partition_range_start"
+RANGE_END = "dagster/asset_partition_range_end"
+
+
+def yesterday_range_tags(scheduled: dt.datetime, watchlist: Sequence[RepoSpec]) -> dict[str, str]:
+    """Range tags covering every repository for the day before ``scheduled`` (in the schedule's timezone)."""
+    day = (scheduled - dt.timedelta(days=1)).date().isoformat()
+    return range_tags(day, day, watchlist[0].repo, watchlist[-1].repo)
+
+
+def report_days_for_run(tags: dict[str, str]) -> tuple[str, str] | None:
+    """The (first, last) day an ingest run covered, from its partition or range tags."""
+    if RANGE_START in tags and RANGE_END in tags:
+        return tags[RANGE_START].split("|", 1)[0], tags[RANGE_END].split("|", 1)[0]
+    key = tags.get("dagster/partition")
+    if key:
+        day = key.split("|", 1)[0]
+        return day, day
+    return None
+
+
+def build_schedules(ingest_job, report_job, watchlist: Sequence[RepoSpec], hour: int = 2, timezone: str = "UTC"):
+    @dg.schedule(
+        job=ingest_job,
+        cron_schedule=f"0 {hour} * * *",
+        execution_timezone=timezone,
+        description="Every day: ingest yesterday for every watched repository in one run; the report follows (report_after_ingest).",
+    )
+    def daily_ingest_schedule(context: dg.ScheduleEvaluationContext):
+        tags = yesterday_range_tags(context.scheduled_execution_time, watchlist)
+        day = tags[RANGE_START].split("|")[0]
+        return dg.RunRequest(run_key=f"ingest-{day}", tags=tags)
+
+    @dg.run_status_sensor(
+        run_status=dg.DagsterRunStatus.SUCCESS,
+        monitored_jobs=[ingest_job],
+        request_job=report_job,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="When an ingest run succeeds, write the reports of the days it covered.",
+    )
+    def report_after_ingest(context: dg.RunStatusSensorContext):
+        days = report_days_for_run(context.dagster_run.tags)
+        if days is None:
+            return dg.SkipReason("the ingest run had no partition tags")
+        first, last = days
+        return dg.RunRequest(run_key=f"report-{context.dagster_run.run_id}", tags=range_tags(first, last))
+
+    return daily_ingest_schedule, report_after_ingest

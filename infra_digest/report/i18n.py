@@ -1,0 +1,105 @@
+"""Every fixed string of the report, per language. The whole report is in one language."""
+
+from __future__ import annotations
+
+STRINGS: dict[str, dict[str, str]] = {
+    "zh": {
+        "title": "AI Infra 日报 · {day}",
+        "intro": "今日的 AI Infra 开源动态如下。",
+        "coverage": "覆盖范围",
+        "coverage_line": "{repos} 个仓库（{active} 个有动态），commit {commits} 个，合并 PR {merged_prs} 个，新 PR {new_prs} 个，新 issue {issues} 个",
+        "source": "数据源",
+        "summarizer": "摘要生成",
+        "generated": "生成时间",
+        "summary": "今日摘要",
+        "details": "各仓库动态",
+        "overview": "跨仓库观察",
+        "no_activity": "当日无更新（数据源未返回任何 commit、PR 或 issue）。",
+        "unknown": "当日没有该仓库的数据（尚未抓取）。",
+        "failed": "数据读取失败，本节内容可能不完整：{error}",
+        "changes": "提交与合并的 PR",
+        "new_prs": "新开 PR",
+        "issues": "新 Issue",
+        "author": "作者",
+        "files": "个文件",
+        "more_files": "另有 {n} 个文件",
+        "files_truncated": "文件列表被数据源截断",
+        "time_unknown": "创建时间未知",
+        "title_unknown": "（标题未知）",
+        "created": "创建于",
+        "merged": "合并于",
+        "gist": "摘要",
+        "excerpt": "摘录",
+        "notes": "说明",
+        "extractive": "抽取式（由分类数据确定性生成，未使用 LLM）",
+        "llm": "LLM（{model}）；{fallbacks} 个段落因校验未通过改用抽取式文本",
+        "fix": "修复", "feature": "新功能", "perf": "性能", "refactor": "重构", "docs": "文档",
+        "test": "测试", "ci": "CI", "build": "构建与依赖", "revert": "回滚", "other": "其他",
+        "bug": "缺陷报告", "feature-request": "功能请求", "question": "问题咨询", "roadmap": "路线图",
+        "ci-failure": "CI 失败",
+    },
+    "en": {
+        "title": "AI Infra Daily · {day}",
+        "intro": "Here is what happened in AI-infrastructure open source.",
+        "coverage": "Coverage",
+        "coverage_line": "{repos} repositories ({active} active), {commits} commits, {merged_prs} merged PRs, {new_prs} new PRs, {issues} new issues",
+        "source": "Data source",
+        "summarizer": "Summaries",
+        "generated": "Generated",
+        "summary": "Summary of the day",
+        "details": "Repositories",
+        "overview": "Across repositories",
+        "no_activity": "No activity (the source returned no commit, PR or issue for the day).",
+        "unknown": "No data for this repository and day (not fetched yet).",
+        "failed": "Data could not be read; this section may be incomplete: {error}",
+        "changes": "Commits and merged PRs",
+        "new_prs": "New PRs",
+        "issues": "New issues",
+        "author": "author",
+        "files": "files",
+        "more_files": "{n} more files",
+        "files_truncated": "file list truncated by the source",
+        "time_unknown": "creation time unknown",
+        "title_unknown": "(title unknown)",
+        "created": "created",
+        "merged": "merged",
+        "gist": "Gist",
+        "excerpt": "Excerpt",
+        "notes": "Notes",
+        "extractive": "extractive (deterministic, from the classified data; no LLM)",
+        "llm": "LLM ({model}); {fallbacks} sections fell back to extractive text after validation",
+        "fix": "Fixes", "feature": "Features", "perf": "Performance", "refactor": "Refactoring", "docs": "Docs",
+        "test": "Tests", "ci": "CI", "build": "Build & dependencies", "revert": "Reverts", "other": "Other",
+        "bug": "Bugs", "feature-request": "Feature requests", "question": "Questions", "roadmap": "Roadmaps",
+        "ci-failure": "CI failures",
+    },
+}
+
+# Display names of tag ids (same in both languages: they are proper names).
+TAG_NAMES = {
+    "nvidia-blackwell": "Blackwell (SM100)",
+    "nvidia-blackwell-rtx": "Blackwell RTX/SM120",
+    "nvidia-hopper": "Hopper (SM90)",
+    "nvidia-ampere-ada": "Ampere/Ada",
+    "nvidia-jetson": "Jetson",
+    "amd": "AMD ROCm",
+    "ascend-npu": "Ascend NPU",
+    "tpu": "TPU",
+    "intel": "Intel XPU/Gaudi",
+    "cpu": "CPU",
+    "apple": "Apple",
+    "fp8": "FP8",
+    "fp4": "FP4",
+    "int8": "INT8",
+    "int4": "INT4",
+    "fp16-bf16": "FP16/BF16",
+}
+
+
+def t(lang: str, key: str, **kw: object) -> str:
+    text = STRINGS[lang][key]
+    return text.format(**kw) if kw else text
+
+
+def tag_name(tag: str) -> str:
+    return TAG_NAMES.get(tag, tag)

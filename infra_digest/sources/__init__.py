@@ -1,0 +1,1 @@
+"""Sources of raw GitHub facts. All implement :class:`infra_digest.sources.base.Source`."""

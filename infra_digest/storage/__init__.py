@@ -1,0 +1,1 @@
+"""DuckDB storage: connections, DDL, and transactional partition writes."""

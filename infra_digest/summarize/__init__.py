@@ -1,0 +1,1 @@
+"""Summaries of a day: the extractive summarizer (deterministic) and the LLM summarizer (litellm)."""

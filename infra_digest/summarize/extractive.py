@@ -1,0 +1,252 @@
+"""The extractive summarizer: deterministic text from the classified data, no model.
+
+It writes the same sections the LLM summarizer does (a gist per issue, a paragraph per repository, the
+day's summary and a closing overview of cross-repository themes), states only counts and labels that the
+data holds, and is the fallback for any LLM section that fails validation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from infra_digest.report.context import CHANGE_TYPES, ISSUE_TYPES
+from infra_digest.report.i18n import t, tag_name
+
+NAME = "extractive"
+GIST_CHARS = 160
+
+_CODE_FENCE = re.compile(r"```.*?(```|$)", re.S)
+_HTML_COMMENT = re.compile(r"<!--.*?(-->|$)", re.S)
+_TAG = re.compile(r"<[^>]{0,200}>")
+_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s*.*$", re.M)
+_TEMPLATE_LINE = re.compile(r"^\s*(?:[-*]\s*\[[ xX]\].*|>.*|\|.*)$", re.M)
+_WS = re.compile(r"\s+")
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s")
+
+
+def clean_body(body: str | None) -> str:
+    """Markdown/HTML issue body -> one line of plain prose (code, images, headings and checklists dropped)."""
+    if not body:
+        return ""
+    text = _CODE_FENCE.sub(" ", body)
+    text = _HTML_COMMENT.sub(" ", text)
+    text = _IMAGE.sub(" ", text)
+    text = _LINK.sub(r"\1", text)
+    text = _HEADING.sub(" ", text)
+    text = _TEMPLATE_LINE.sub(" ", text)
+    text = _TAG.sub(" ", text)
+    text = text.replace("`", "").replace("**", "").replace("__", "")
+    return _WS.sub(" ", text).strip()
+
+
+def excerpt(body: str | None, limit: int = GIST_CHARS) -> str | None:
+    """The first sentence(s) of a body, at most ``limit`` characters, cut at a word with an ellipsis."""
+    text = clean_body(body)
+    if not text:
+        return None
+    parts = _SENTENCE_END.split(text)
+    out = ""
+    for part in parts:
+        if len(out) + len(part) + 1 > limit:
+            break
+        out = f"{out} {part}".strip()
+    if not out:
+        cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
+        out = cut.rstrip(",;: ") + "…"
+    return out
+
+
+def _count_phrase(counter: Mapping[str, int], order: Sequence[str], lang: str) -> str:
+    sep = "、" if lang == "zh" else ", "
+    parts = [f"{t(lang, k)} {counter[k]}" for k in order if counter.get(k)]
+    return sep.join(parts)
+
+
+def _tag_counts(items: Sequence[Mapping[str, Any]], field: str) -> Counter:
+    c: Counter = Counter()
+    for item in items:
+        c.update(set(item.get(field) or []))
+    return c
+
+
+def _top_tags(items: Sequence[Mapping[str, Any]], lang: str, n: int = 4) -> str:
+    sep = "、" if lang == "zh" else ", "
+    tags: Counter = Counter()
+    for field in ("hardware", "precision"):
+        tags.update(_tag_counts(items, field))
+    if not tags:
+        return ""
+    top = sorted(tags.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+    return sep.join(f"{tag_name(k)} ({v})" for k, v in top)
+
+
+def repo_paragraph(repo: Mapping[str, Any], lang: str) -> str:
+    counts = repo["counts"]
+    if repo["status"] == "failed":
+        return t(lang, "failed", error=repo.get("error") or "?")
+    if repo["status"] != "active":
+        return t(lang, "no_activity") if repo["status"] == "quiet" else t(lang, "unknown")
+    changes, issues = repo["changes"], repo["issues"]
+    ct = Counter(c["change_type"] for c in changes)
+    it = Counter(i["change_type"] for i in issues)
+    tags = _top_tags([*changes, *issues], lang)
+    if lang == "zh":
+        parts = []
+        if changes:
+            parts.append(f"{len(changes)} 项代码变更（{_count_phrase(ct, CHANGE_TYPES, lang)}）")
+        if repo["new_prs"]:
+            parts.append(f"新开 PR {len(repo['new_prs'])} 个")
+        if issues:
+            parts.append(f"新 issue {len(issues)} 个（{_count_phrase(it, ISSUE_TYPES, lang)}）")
+        text = "；".join(parts) + "。"
+        if tags:
+            text += f"涉及硬件与精度：{tags}。"
+        biggest = max(changes, key=lambda c: ((c.get("additions") or 0) + (c.get("deletions") or 0)), default=None)
+        if biggest and counts["changes"] > 1:
+            ref = f"`{biggest['short_sha']}`" if biggest.get("short_sha") else f"#{biggest.get('pr_number')}"
+            text += f"改动最大的是 {ref}（+{biggest.get('additions') or 0} −{biggest.get('deletions') or 0}）。"
+        return text
+    parts = []
+    if changes:
+        parts.append(f"{len(changes)} code changes ({_count_phrase(ct, CHANGE_TYPES, lang)})")
+    if repo["new_prs"]:
+        parts.append(f"{len(repo['new_prs'])} new PRs")
+    if issues:
+        parts.append(f"{len(issues)} new issues ({_count_phrase(it, ISSUE_TYPES, lang)})")
+    text = "; ".join(parts) + "."
+    if tags:
+        text += f" Hardware and precision: {tags}."
+    biggest = max(changes, key=lambda c: ((c.get("additions") or 0) + (c.get("deletions") or 0)), default=None)
+    if biggest and counts["changes"] > 1:
+        ref = f"`{biggest['short_sha']}`" if biggest.get("short_sha") else f"#{biggest.get('pr_number')}"
+        text += f" The largest is {ref} (+{biggest.get('additions') or 0} −{biggest.get('deletions') or 0})."
+    return text
+
+
+def day_summary(ctx: Mapping[str, Any], lang: str) -> str:
+    tot = ctx["totals"]
+    active = [r for r in ctx["repos"] if r["status"] == "active"]
+    all_changes = [c for r in ctx["repos"] for c in r["changes"]]
+    all_items = [i for r in ctx["repos"] for i in (*r["changes"], *r["issues"])]
+    ct = Counter(c["change_type"] for c in all_changes)
+    busiest = sorted(active, key=lambda r: (-(r["counts"]["changes"] + r["counts"]["issues"]), r["repo"]))[:2]
+    tags = _top_tags(all_items, lang, n=5)
+    failed = ctx["failed_repos"]
+    if lang == "zh":
+        if not active:
+            text = f"{ctx['day']}，{ctx['repo_count']} 个关注仓库均无新的 commit、PR 或 issue。"
+        else:
+            text = (f"{ctx['day']}，{ctx['repo_count']} 个关注仓库中有 {len(active)} 个有动态："
+                    f"共 {tot['changes']} 项代码变更")
+            if all_changes:
+                text += f"（{_count_phrase(ct, CHANGE_TYPES, lang)}）"
+            text += f"，新 issue {tot['issues']} 个，新开 PR {tot['new_prs']} 个。"
+            if busiest:
+                text += "最活跃的是 " + "、".join(
+                    f"{r['repo']}（{r['counts']['changes']} 项变更、{r['counts']['issues']} 个 issue）" for r in busiest) + "。"
+            if tags:
+                text += f"涉及的硬件与精度：{tags}。"
+        if failed:
+            text += f"注意：{'、'.join(failed)} 的数据读取失败，相应内容可能不完整。"
+        return text
+    if not active:
+        text = f"On {ctx['day']}, none of the {ctx['repo_count']} watched repositories had a new commit, PR or issue."
+    else:
+        text = (f"On {ctx['day']}, {len(active)} of {ctx['repo_count']} watched repositories were active: "
+                f"{tot['changes']} code changes")
+        if all_changes:
+            text += f" ({_count_phrase(ct, CHANGE_TYPES, lang)})"
+        text += f", {tot['issues']} new issues and {tot['new_prs']} new PRs."
+        if busiest:
+            text += " Busiest: " + ", ".join(
+                f"{r['repo']} ({r['counts']['changes']} changes, {r['counts']['issues']} issues)" for r in busiest) + "."
+        if tags:
+            text += f" Hardware and precision: {tags}."
+    if failed:
+        text += f" Note: data for {', '.join(failed)} could not be read, so their sections may be incomplete."
+    return text
+
+
+def _ref(repo: str, item: Mapping[str, Any]) -> str:
+    short = repo.split("/")[1]
+    if item["kind"] == "commit" and not item.get("pr_number"):
+        return f"{short} `{item['short_sha']}`"
+    return f"{short} #{item.get('pr_number') or item.get('number')}"
+
+
+def cross_repo_themes(ctx: Mapping[str, Any], min_repos: int = 2) -> list[dict[str, Any]]:
+    """Tags (hardware, precision, models, topics) seen in at least ``min_repos`` repositories, with refs."""
+    seen: dict[tuple[str, str], dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for r in ctx["repos"]:
+        for item in (*r["changes"], *r["issues"]):
+            for field in ("hardware", "precision", "models", "topics"):
+                for tag in item.get(field) or []:
+                    seen[(field, tag)][r["repo"]].append(_ref(r["repo"], item))
+    order = {"hardware": 0, "precision": 1, "models": 2, "topics": 3}
+    themes = []
+    for (field, tag), repos in seen.items():
+        if len(repos) >= min_repos:
+            themes.append({"field": field, "tag": tag, "repos": dict(repos),
+                           "count": sum(len(v) for v in repos.values())})
+    themes.sort(key=lambda th: (order[th["field"]], -len(th["repos"]), -th["count"], th["tag"]))
+    return themes
+
+
+def shared_authors(ctx: Mapping[str, Any]) -> list[tuple[str, list[str]]]:
+    """Issue authors who opened issues in more than one repository on the day (the same problem seen twice)."""
+    by_author: dict[str, set[str]] = defaultdict(set)
+    refs: dict[str, list[str]] = defaultdict(list)
+    for r in ctx["repos"]:
+        for i in r["issues"]:
+            if i.get("author") and i["author"] != "unknown":
+                by_author[i["author"]].add(r["repo"])
+                refs[i["author"]].append(_ref(r["repo"], i))
+    return sorted((a, refs[a]) for a, repos in by_author.items() if len(repos) > 1)
+
+
+def overview(ctx: Mapping[str, Any], lang: str, max_themes: int = 6) -> str:
+    themes = cross_repo_themes(ctx)[:max_themes]
+    authors = shared_authors(ctx)
+    sep = "、" if lang == "zh" else ", "
+    lines = []
+    for th in themes:
+        refs = [ref for repo_refs in th["repos"].values() for ref in repo_refs[:2]][:6]
+        if lang == "zh":
+            lines.append(f"{tag_name(th['tag'])}：出现在 {len(th['repos'])} 个仓库的 {th['count']} 项内容中（{sep.join(refs)}）。")
+        else:
+            lines.append(f"{tag_name(th['tag'])}: {th['count']} items across {len(th['repos'])} repositories ({sep.join(refs)}).")
+    for author, refs in authors:
+        if lang == "zh":
+            lines.append(f"同一作者 {author} 在多个仓库提交了 issue（{sep.join(refs)}），可能是同一问题在不同项目中的表现。")
+        else:
+            lines.append(f"The same author, {author}, opened issues in several repositories ({sep.join(refs)}): possibly one problem seen in different projects.")
+    if not lines:
+        return ("今日各仓库的变更没有共同的硬件、精度、模型或主题标签。" if lang == "zh"
+                else "No hardware, precision, model or topic tag is shared by two repositories today.")
+    return "\n".join(f"- {line}" for line in lines)
+
+
+def summarize_extractive(ctx: dict[str, Any], lang: str) -> dict[str, Any]:
+    """All sections of the day, extractively. Returns {"items": {(repo, kind, id): text}, "repos": {repo: text},
+    "summary": text, "overview": text}."""
+    items = {}
+    for r in ctx["repos"]:
+        for i in r["issues"]:
+            gist = excerpt(i.get("body"))
+            if gist:
+                items[(r["repo"], "issue", i["id"])] = gist
+        for p in r["new_prs"]:
+            gist = excerpt(p.get("body"))
+            if gist:
+                items[(r["repo"], "pull_request", p["id"])] = gist
+    return {
+        "items": items,
+        "repos": {r["repo"]: repo_paragraph(r, lang) for r in ctx["repos"]},
+        "summary": day_summary(ctx, lang),
+        "overview": overview(ctx, lang),
+    }
