@@ -102,27 +102,27 @@ def cmd_run(args: argparse.Namespace) -> int:
     watchlist = load_watchlist()
     progress = logging.getLogger("infra_digest.progress")
     progress.setLevel(logging.INFO)
-    progress.addHandler(_Progress())
+    if not any(isinstance(h, _Progress) for h in progress.handlers):
+        progress.addHandler(_Progress())
     progress.propagate = False
     quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}  # we print progress and errors ourselves
-    instance = _instance()
     ndays = (last - first).days + 1
     print(f"infra-digest: {ndays} day(s) {first}..{last} x {len(watchlist)} repositories from {source}", file=sys.stderr)
-
-    ingest = defs.resolve_job_def(INGEST_JOB).execute_in_process(
-        instance=instance, run_config=quiet, raise_on_error=False,
-        tags=range_tags(first.isoformat(), last.isoformat(), watchlist[0].repo, watchlist[-1].repo),
-    )
-    if not ingest.success:
-        print(f"infra-digest: ingest failed: {_failure_message(ingest)}", file=sys.stderr)
-        return EXIT_FAILED
-    report = defs.resolve_job_def(REPORT_JOB).execute_in_process(
-        instance=instance, run_config=quiet, raise_on_error=False,
-        tags=range_tags(first.isoformat(), last.isoformat()),
-    )
-    if not report.success:
-        print(f"infra-digest: report failed: {_failure_message(report)}", file=sys.stderr)
-        return EXIT_FAILED
+    with _instance() as instance:
+        ingest = defs.resolve_job_def(INGEST_JOB).execute_in_process(
+            instance=instance, run_config=quiet, raise_on_error=False,
+            tags=range_tags(first.isoformat(), last.isoformat(), watchlist[0].repo, watchlist[-1].repo),
+        )
+        if not ingest.success:
+            print(f"infra-digest: ingest failed: {_failure_message(ingest)}", file=sys.stderr)
+            return EXIT_FAILED
+        report = defs.resolve_job_def(REPORT_JOB).execute_in_process(
+            instance=instance, run_config=quiet, raise_on_error=False,
+            tags=range_tags(first.isoformat(), last.isoformat()),
+        )
+        if not report.success:
+            print(f"infra-digest: report failed: {_failure_message(report)}", file=sys.stderr)
+            return EXIT_FAILED
 
     out = Path(args.out or settings.env(settings.ENV_REPORTS_DIR, settings.DEFAULT_REPORTS_DIR))
     for i in range(ndays):

@@ -36,13 +36,11 @@ def build_defs(
     ingest_job = dg.define_asset_job(
         INGEST_JOB,
         selection=[raw_events, core_items, classified_changes],
-        partitions_def=date_repo,
         description="Fetch, type and classify the selected days and repositories.",
     )
     report_job = dg.define_asset_job(
         REPORT_JOB,
         selection=[daily_digest, daily_report],
-        partitions_def=daily,
         description="Summarize and render the selected days' reports.",
     )
     schedule, sensor = build_schedules(ingest_job, report_job, watchlist)

@@ -1,0 +1,167 @@
+"""End to end through the CLI and the real Dagster definitions, over real DuckDB files and replay folders."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from infra_digest.settings import DEMO_REPLAY_DIR
+from infra_digest_tests.conftest import DAY, run_cli
+
+TABLES = ["raw.events", "raw.fetch_log", "core.commits", "core.pull_requests", "core.issues", "classified.changes",
+          "summaries.items", "summaries.digests", "report.daily"]
+VOLATILE = {"fetched_at", "generated_at"}
+
+
+def dump(db: Path) -> dict[str, list]:
+    """Every table's rows, sorted, without the columns that record wall-clock time."""
+    out = {}
+    with duckdb.connect(str(db), read_only=True) as conn:
+        for table in TABLES:
+            cols = [c[0] for c in conn.execute(f"SELECT * FROM {table} LIMIT 0").description if c[0] not in VOLATILE]
+            rows = conn.execute(f"SELECT {', '.join(chr(34) + c + chr(34) for c in cols)} FROM {table}").fetchall()
+            out[table] = sorted(strip_generated(repr(r)) for r in rows)  # the report states its generation time
+    return out
+
+
+def strip_generated(text: str) -> str:
+    return re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", "<time>", text)
+
+
+def test_demo_day_end_to_end(workdir: Path, capsys):
+    assert run_cli("run", "--date", "2026-03-02", "--db", "h.duckdb", "--out", "out") == 0
+    md = (workdir / "out" / "2026-03-02.zh.md").read_text(encoding="utf-8")
+    html = (workdir / "out" / "2026-03-02.zh.html").read_text(encoding="utf-8")
+    demo = DEMO_REPLAY_DIR / "2026-03-02"
+    shas = [c["sha"] for f in demo.glob("*/commits_list.json") for c in json.loads(f.read_text())]
+    numbers = [i["number"] for f in demo.glob("*/issues.json") for i in json.loads(f.read_text())]
+    assert len(shas) == 12 and len(numbers) == 8
+    for sha in shas:
+        assert f"[`{sha[:7]}`](https://github.com/" in md and f"/commit/{sha})" in md
+    for n in numbers:
+        assert f"[#{n}](https://github.com/" in md
+    # every watched repository has its section, in watchlist order
+    heads = re.findall(r"^### \[([^\]]+)\]", md, re.M)
+    assert heads == ["deepseek-ai/DeepGEMM", "deepseek-ai/FlashMLA", "NVIDIA/cutlass", "flashinfer-ai/flashinfer",
+                     "Dao-AILab/flash-attention", "sgl-project/sglang", "vllm-project/vllm", "NVIDIA/cutile-python"]
+    assert "当日无更新" in md  # DeepGEMM has nothing
+    assert "覆盖范围" in md and "commit 12 个" in md and "新 issue 7 个" in md and "新 PR 1 个" in md
+    assert "抽取式" in md and "replay" in md
+    assert "<html" in html and "4044c5a" in html
+    printed = capsys.readouterr().out.split()
+    assert printed == ["out/2026-03-02.zh.md", "out/2026-03-02.zh.html"]
+    with duckdb.connect("h.duckdb", read_only=True) as conn:
+        assert conn.execute("SELECT count(*) FROM core.commits").fetchone()[0] == 12
+        assert conn.execute("SELECT lang, summarizer FROM report.daily").fetchall() == [("zh", "extractive")]
+        stats = json.loads(conn.execute("SELECT stats FROM report.daily").fetchone()[0])
+        assert stats["totals"]["commits"] == 12 and stats["failed_repos"] == []
+
+
+def test_rerun_is_idempotent(workdir: Path, replay_dir: Path):
+    args = ("run", "--date", DAY, "--source", f"replay:{replay_dir}", "--db", "h.duckdb", "--out", "out")
+    assert run_cli(*args) == 0
+    first, md1 = dump(workdir / "h.duckdb"), (workdir / "out" / f"{DAY}.zh.md").read_text()
+    assert run_cli(*args) == 0
+    assert dump(workdir / "h.duckdb") == first
+    assert strip_generated((workdir / "out" / f"{DAY}.zh.md").read_text()) == strip_generated(md1)
+    with duckdb.connect("h.duckdb", read_only=True) as conn:
+        n, distinct = conn.execute("SELECT count(*), count(DISTINCT (repo, day, kind, id)) FROM raw.events").fetchone()
+    assert n == distinct == 8
+
+
+def test_small_replay_report(workdir: Path, replay_dir: Path):
+    assert run_cli("run", "--date", DAY, "--source", f"replay:{replay_dir}", "--db", "h.duckdb", "--out", "out", "--lang", "en") == 0
+    md = (workdir / "out" / f"{DAY}.en.md").read_text()
+    html = (workdir / "out" / f"{DAY}.en.html").read_text()
+    # the side commit recorded in the previous day's folder but committed on the day, reached only through the merge
+    assert "Add FP8 helpers" in md and "Merge branch" in md
+    # squash-merged PR and its commit shown once, with both the sha and #N linked
+    assert md.count("[#34725](") == 1
+    assert "](https://github.com/vllm-project/vllm/pull/34725)" in md
+    # an issue whose title and time are unknown is shown, never invented
+    assert "[#34851](https://github.com/vllm-project/vllm/issues/34851) (title unknown)" in md
+    assert "creation time unknown" in md
+    # a PR opened without a known time is listed as a new PR
+    assert "[#2580](https://github.com/flashinfer-ai/flashinfer/pull/2580)" in md
+    # hostile text never becomes markup
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<img" not in html
+    assert "<script>" not in md and "&lt;script&gt;" in md and "<img" not in md
+    # English throughout
+    assert not re.search(r"[\u4e00-\u9fff]", md)
+    assert "No activity" in md  # DeepGEMM
+
+
+def test_empty_day_and_missing_repo_directories(workdir: Path, replay_dir: Path):
+    assert run_cli("run", "--date", "2026-02-10", "--source", f"replay:{replay_dir}", "--db", "h.duckdb", "--out", "out") == 0
+    md = (workdir / "out" / "2026-02-10.zh.md").read_text()
+    assert md.count("当日无更新") == 8
+    assert "commit 0 个" in md
+    with duckdb.connect("h.duckdb", read_only=True) as conn:
+        assert conn.execute("SELECT count(*), count(*) FILTER (status = 'ok') FROM raw.fetch_log").fetchone() == (8, 8)
+
+
+def test_malformed_file_fails_only_that_repository_and_keeps_previous_data(workdir: Path, replay_dir: Path, capsys):
+    args = ("run", "--date", DAY, "--source", f"replay:{replay_dir}", "--db", "h.duckdb", "--out", "out")
+    assert run_cli(*args) == 0
+    before = dump(workdir / "h.duckdb")
+    bad = replay_dir / DAY / "flashinfer-ai__flashinfer" / "issues.json"
+    bad.write_text('[{"number": 1, ', encoding="utf-8")
+    assert run_cli(*args) == 1
+    err = capsys.readouterr().err
+    assert "flashinfer-ai/flashinfer" in err and "issues.json is not valid JSON" in err
+    after = dump(workdir / "h.duckdb")
+    for table in ("raw.events", "core.commits", "core.issues", "classified.changes"):
+        assert after[table] == before[table], table  # previous good data kept
+    md = (workdir / "out" / f"{DAY}.zh.md").read_text()
+    assert "数据读取失败" in md and str(bad) in md.replace("\\_", "_")
+    assert "#2577" in md  # the kept data is still reported
+
+
+def test_unreadable_source_and_bad_arguments(workdir: Path, capsys):
+    assert run_cli("run", "--date", "2026-02-30") == 2
+    assert "is not a date" in capsys.readouterr().err
+    assert run_cli("run", "--date", DAY, "--source", "ftp") == 2
+    assert "unknown source" in capsys.readouterr().err
+    assert run_cli("run", "--date", DAY, "--source", "replay:/nonexistent/dir") == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert run_cli("run", "--date", "2026-02-18", "--to", "2026-02-17") == 2
+    assert "before" in capsys.readouterr().err
+    assert run_cli("run", "--date", "2999-01-01") == 2
+    assert "not over yet" in capsys.readouterr().err
+    assert run_cli("run", "--date", DAY, "--lang", "fr") == 2
+
+
+def test_range_of_days_in_one_ingest_run(workdir: Path, replay_dir: Path):
+    assert run_cli("run", "--date", "2026-02-17", "--to", DAY, "--source", f"replay:{replay_dir}", "--db", "h.duckdb", "--out", "out") == 0
+    assert (workdir / "out" / "2026-02-17.zh.md").exists() and (workdir / "out" / f"{DAY}.zh.md").exists()
+    import dagster as dg
+
+    with dg.DagsterInstance.get() as instance:
+        runs = instance.get_runs()
+    assert sorted(r.job_name for r in runs) == ["ingest_job", "report_job"]  # one run each for the whole range
+
+
+def test_sql_command(workdir: Path, replay_dir: Path, capsys):
+    assert run_cli("run", "--date", DAY, "--source", f"replay:{replay_dir}", "--db", "h.duckdb", "--out", "out") == 0
+    capsys.readouterr()
+    assert run_cli("sql", "SELECT repo, count(*) AS n FROM core.commits GROUP BY repo ORDER BY repo", "--db", "h.duckdb") == 0
+    out = capsys.readouterr().out
+    assert "repo" in out and re.search(r"vllm-project/vllm +\| 2", out) and "(3 rows)" in out
+    assert run_cli("sql", "DELETE FROM core.commits", "--db", "h.duckdb") == 1
+    assert "read-only" in capsys.readouterr().err.lower()
+    assert run_cli("sql", "SELECT 1", "--db", "missing.duckdb") == 1
+    assert "no history database" in capsys.readouterr().err
+
+
+def test_shipped_queries_run(workdir: Path, replay_dir: Path, capsys):
+    assert run_cli("run", "--date", DAY, "--source", f"replay:{replay_dir}", "--db", "h.duckdb", "--out", "out") == 0
+    queries = sorted((Path(__file__).resolve().parents[1] / "sql" / "queries").glob("*.sql"))
+    assert len(queries) >= 8
+    for q in queries:
+        assert run_cli("sql", str(q), "--db", "h.duckdb") == 0, q.name

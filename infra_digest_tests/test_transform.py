@@ -1,0 +1,107 @@
+"""raw payload -> core rows, and the replay source's day membership, as pure functions over small fixtures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from infra_digest.demo.builders import commit, issue, write_replay
+from infra_digest.sources.replay import ReplaySource
+from infra_digest.sources.base import SourceError
+from infra_digest.transform import commit_row, derive_core, pr_number_from_title
+from infra_digest.watchlist import RepoSpec, WatchlistError, parse_watchlist
+
+D = dt.date(2026, 2, 18)
+REPO = "vllm-project/vllm"
+
+
+@pytest.mark.parametrize("title,expected", [
+    ("[Bugfix] Fix lora tests (#34834)", 34834),
+    ("Merge pull request #12 from a/b", 12),
+    ("Bump to 4.4.0 cute dsl pin (#2262)  ", 2262),
+    ("see #123 for details", None),
+    ("(#12) at the start", None),
+    ("Merge branch 'x' into 'main'", None),
+])
+def test_pr_number_from_title(title, expected):
+    assert pr_number_from_title(title) == expected
+
+
+def test_commit_row_fields_and_truncation():
+    c = commit(REPO, "[Perf] Faster thing (#1)", body="Signed-off-by: x", login="dev", date="2026-02-18T23:52:50Z",
+               files=[("a.py", "modified", 10, 5), ("b.py", "renamed", 0, 0, "old_b.py")])
+    row = commit_row(REPO, D, c, "replay")
+    assert row["short_sha"] == c["sha"][:7] and row["title"] == "[Perf] Faster thing (#1)"
+    assert row["pr_number"] == 1 and row["author_login"] == "dev" and row["files_changed"] == 2
+    assert (row["additions"], row["deletions"], row["files_truncated"]) == (10, 5, False)
+    assert row["files"][1]["previous_filename"] == "old_b.py"
+    assert row["committed_at"] == dt.datetime(2026, 2, 18, 23, 52, 50, tzinfo=dt.timezone.utc)
+    # a file list that does not add up to the commit's stats was cut by the source
+    c["stats"]["additions"] += 100
+    assert commit_row(REPO, D, c, "github")["files_truncated"] is True
+    assert commit_row(REPO, D, c, "github")["additions"] == 110  # the stats stay authoritative
+
+
+def test_commit_with_odd_message_and_no_login():
+    c = commit(REPO, "x", date="2026-02-18T01:00:00Z")
+    c["commit"]["message"] = "\n\n  Ünïcödé title \udcff\n\nbody"
+    c["author"] = None
+    row = commit_row(REPO, D, c, "replay")
+    assert row["title"].startswith("Ünïcödé title") and row["author_login"] is None
+    c["commit"]["message"] = ""
+    assert commit_row(REPO, D, c, "replay")["title"] == "(no commit message)"
+
+
+def test_pull_request_from_issue_and_pull_listings_is_one_row():
+    pr_issue = issue(REPO, 5, "Add X", created_at="2026-02-17T10:00:00Z", pull_request=True, labels=["ready"])
+    pr_pull = {"number": 5, "title": "Add X", "html_url": f"https://github.com/{REPO}/pull/5", "state": "closed",
+               "created_at": "2026-02-17T10:00:00Z", "merged_at": "2026-02-18T08:00:00Z", "merge_commit_sha": "abc",
+               "additions": 7, "deletions": 1, "changed_files": 2, "user": {"login": "u"}, "labels": [{"name": "v1"}]}
+    rows = derive_core(REPO, D, [
+        {"kind": "issue", "id": "5", "payload": pr_issue, "source": "github"},
+        {"kind": "pull", "id": "5", "payload": pr_pull, "source": "github"},
+    ])
+    assert len(rows.pull_requests) == 1 and not rows.issues
+    pr = rows.pull_requests[0]
+    assert pr["merged_in_day"] and not pr["opened_in_day"]
+    assert (pr["additions"], pr["deletions"], pr["changed_files"], pr["merge_commit_sha"]) == (7, 1, 2, "abc")
+    assert pr["labels"] == ["ready", "v1"] and pr["author_login"] == "octocat"
+
+
+def test_replay_day_membership(tmp_path):
+    vllm = RepoSpec(REPO, "vLLM")
+    late = commit(REPO, "late", date="2026-02-18T23:59:59Z")
+    early = commit(REPO, "early", date="2026-02-19T00:00:00Z")
+    root = write_replay(tmp_path, [(REPO, late), (REPO, early)],
+                        [("2026-02-18", REPO, issue(REPO, 1, "created on the 17th", created_at="2026-02-17T23:00:00Z")),
+                         ("2026-02-18", REPO, issue(REPO, 2, "time unknown", created_at=None))])
+    src = ReplaySource(root)
+    b17, b18, b19 = src.fetch(vllm, [dt.date(2026, 2, 17), D, dt.date(2026, 2, 19)])
+    assert [e.id for e in b17.events] == ["1"]
+    assert sorted(e.id for e in b18.events) == sorted([late["sha"], "2"])
+    assert [e.id for e in b19.events] == [early["sha"]]
+    assert all(b.ok for b in (b17, b18, b19))
+
+
+def test_replay_errors_name_the_file(tmp_path):
+    root = write_replay(tmp_path, [(REPO, commit(REPO, "x", date="2026-02-18T05:00:00Z"))])
+    folder = root / "2026-02-18" / "vllm-project__vllm"
+    (folder / "commits_list.json").write_text(json.dumps({"not": "a list"}))
+    (batch,) = ReplaySource(root).fetch(RepoSpec(REPO, "vLLM"), [D])
+    assert not batch.ok and "commits_list.json: expected a JSON list" in batch.error and batch.events == []
+    (folder / "commits_list.json").write_bytes(b"\xff\xfe[")
+    (batch,) = ReplaySource(root).fetch(RepoSpec(REPO, "vLLM"), [D])
+    assert "is not UTF-8" in batch.error or "not valid JSON" in batch.error
+    with pytest.raises(SourceError, match="does not exist"):
+        ReplaySource(tmp_path / "nope")
+
+
+def test_watchlist_validation():
+    specs = parse_watchlist({"repos": [{"repo": "a/b"}, {"repo": "c/d", "name": "D", "branch": "dev"}]})
+    assert [s.repo for s in specs] == ["a/b", "c/d"] and specs[1].branch == "dev" and specs[0].name == "b"
+    for bad in ({}, {"repos": []}, {"repos": [{"repo": "nope"}]}, {"repos": [{"repo": "a/b"}, {"repo": "A/B"}]},
+                {"repos": [{"repo": "a/b|c"}]}):
+        with pytest.raises(WatchlistError):
+            parse_watchlist(bad)
