@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from pathlib import Path
 
@@ -46,11 +47,14 @@ def small_replay(root: Path) -> Path:
         (DAY, vllm, issue(vllm, 34851, None, login=None, created_at=None, body=None)),
     ]
     write_replay(root, commits, issues)
+    from infra_digest.watchlist import load_watchlist
+
+    manifest = {"days_utc": [DAY], "repos": {r.repo: {"source": {"default_branch": r.branch}} for r in load_watchlist()}}
+    (root / "manifest.json").write_text(json.dumps(manifest))
     # Move the side commit into the previous day's folder, as a recording made in another timezone would.
     src = root / DAY / "NVIDIA__cutile-python"
     prev = root / "2026-02-17" / "NVIDIA__cutile-python" / "commits"
     prev.mkdir(parents=True)
-    import json
 
     listing = json.loads((src / "commits_list.json").read_text())
     keep = [c for c in listing if c["sha"] != side]

@@ -9,7 +9,7 @@ from typing import Any
 import duckdb
 
 from infra_digest.report.context import build_context
-from infra_digest.report.i18n import t
+from infra_digest.report.i18n import source_name, t
 from infra_digest.report.render import render
 from infra_digest.storage.reads import load_day, read_day
 from infra_digest.watchlist import RepoSpec
@@ -45,7 +45,7 @@ def build_report(conn: duckdb.DuckDBPyConnection, day: dt.date, lang: str, watch
                     r["paragraph"] = s["text"]
     summarizer, summarizer_line = _summarizer_line(lang, sections, items)
     sources = ctx["sources"]
-    sources_line = ", ".join(sources) if sources else "—"
+    sources_line = ", ".join(source_name(lang, s) for s in sources) if sources else "—"
     md, html = render(ctx, lang, generated_at=generated_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
                       sources_line=sources_line, summarizer_line=summarizer_line)
     stats = {

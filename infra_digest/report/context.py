@@ -171,7 +171,8 @@ def build_context(
             "status": "failed" if failed else ("active" if has_any else ("unknown" if not log else "quiet")),
             "error": log.get("error"),
             "source": log.get("source"),
-            "notes": list(log.get("notes") or []),
+            "notes": list(log.get("notes") or []),  # kept for metadata; the report shows only what it can say in its language
+            "stale": any("may be stale" in str(n) for n in log.get("notes") or []),
             "changes": change_items,
             "change_groups": groups,
             "new_prs": new_prs,

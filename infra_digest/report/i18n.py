@@ -31,6 +31,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "gist": "摘要",
         "excerpt": "摘录",
         "notes": "说明",
+        "stale": "本仓库的 git 镜像未能更新，以下内容可能不是最新的。",
+        "src_replay": "replay（录制的 GitHub 数据回放）",
+        "src_github": "github（GitHub API）",
+        "src_git": "git（本地 git 镜像）",
+        "src_git+github": "git（commit 来自本地镜像）+ github（issue 与 PR 来自 GitHub API）",
         "extractive": "抽取式（由分类数据确定性生成，未使用 LLM）",
         "llm": "LLM（{model}）；{fallbacks} 个段落因校验未通过改用抽取式文本",
         "fix": "修复", "feature": "新功能", "perf": "性能", "refactor": "重构", "docs": "文档",
@@ -66,6 +71,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "gist": "Gist",
         "excerpt": "Excerpt",
         "notes": "Notes",
+        "stale": "The git mirror of this repository could not be updated; what follows may be stale.",
+        "src_replay": "replay (recorded GitHub responses)",
+        "src_github": "github (GitHub API)",
+        "src_git": "git (local git mirrors)",
+        "src_git+github": "git (commits from local mirrors) + github (issues and PRs from the GitHub API)",
         "extractive": "extractive (deterministic, from the classified data; no LLM)",
         "llm": "LLM ({model}); {fallbacks} sections fell back to extractive text after validation",
         "fix": "Fixes", "feature": "Features", "perf": "Performance", "refactor": "Refactoring", "docs": "Docs",
@@ -99,6 +109,10 @@ TAG_NAMES = {
 def t(lang: str, key: str, **kw: object) -> str:
     text = STRINGS[lang][key]
     return text.format(**kw) if kw else text
+
+
+def source_name(lang: str, source: str) -> str:
+    return STRINGS[lang].get(f"src_{source}", source)
 
 
 def tag_name(tag: str) -> str:

@@ -682,6 +682,8 @@ class GitHubSource:
             upper = min(((n, dd) for n, dd in anchors if isinstance(num, int) and n > num), default=None)
             lo_day = max(lower[1], wanted[0]) if lower else wanted[0]
             hi_day = min(upper[1], wanted[-1]) if upper else wanted[-1]
+            if lo_day > hi_day:
+                continue  # its numbered neighbours put it outside the requested days
             if lower and upper and lower[1] == upper[1]:
                 d, how = lower[1], f"by its number, between #{lower[0]} and #{upper[0]} created that day"
             elif lo_day == hi_day:

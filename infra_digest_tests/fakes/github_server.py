@@ -111,6 +111,12 @@ def load_replay(replay_dir: str | Path) -> dict[str, _Repo]:
         except (ValueError, AttributeError):
             pass
     repos: dict[str, _Repo] = {}
+    manifest_names = {}
+    if manifest.exists():
+        with contextlib.suppress(ValueError, AttributeError):
+            manifest_names = {n.lower(): n for n in (json.loads(manifest.read_text(encoding="utf-8")).get("repos") or {})}
+    for low, full in manifest_names.items():  # a repository named in the manifest exists even with no activity
+        repos[low] = _Repo(full, branches.get(low, "main"), low in branches)
     for day_dir in sorted(p for p in root.iterdir() if p.is_dir() and re.fullmatch(r"\d{4}-\d{2}-\d{2}", p.name)):
         day = day_dir.name
         for repo_dir in sorted(p for p in day_dir.iterdir() if p.is_dir() and "__" in p.name):

@@ -1,0 +1,9 @@
+"""Explainable rule-based classification of commits, pull requests and issues (issue #4).
+
+Taxonomy (label ids, aliases, cues, path patterns) is data: ``taxonomy.yaml``.
+See ``docs/taxonomy.md``.
+"""
+
+from .rules import ClassifyInput, Labels, Taxonomy, classify, input_from_github, load_taxonomy
+
+__all__ = ["ClassifyInput", "Labels", "Taxonomy", "classify", "input_from_github", "load_taxonomy"]
