@@ -114,8 +114,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             tags=range_tags(first.isoformat(), last.isoformat(), watchlist[0].repo, watchlist[-1].repo),
         )
         if not ingest.success:
+            # Failed repository-days keep their previous data; the report is still written and says so.
             print(f"infra-digest: ingest failed: {_failure_message(ingest)}", file=sys.stderr)
-            return EXIT_FAILED
         report = defs.resolve_job_def(REPORT_JOB).execute_in_process(
             instance=instance, run_config=quiet, raise_on_error=False,
             tags=range_tags(first.isoformat(), last.isoformat()),
@@ -135,6 +135,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         for repo, day, error in failed:
             print(f"infra-digest: warning: {repo} {day} could not be read: {error}", file=sys.stderr)
         print(f"infra-digest: {len(failed)} repository-day(s) incomplete; the reports say so", file=sys.stderr)
+        return EXIT_FAILED
+    if not ingest.success:
         return EXIT_FAILED
     return EXIT_OK
 
@@ -211,6 +213,31 @@ def cmd_sql(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    """Say loudly which days are missing a report, have a report older than their data, or failed to fetch."""
+    from infra_digest.storage.db import SQL_DIR, DatabaseBusyError, connect
+
+    db = args.db or settings.env(settings.ENV_DB, settings.DEFAULT_DB)
+    try:
+        with connect(db, read_only=True, wait_seconds=args.wait) as conn:
+            stale = conn.execute((SQL_DIR / "queries" / "11_days_without_fresh_report.sql").read_text()).fetchall()
+            failed = conn.execute(
+                "SELECT day, repo, error FROM raw.fetch_log WHERE status = 'failed' ORDER BY day DESC, repo").fetchall()
+            days, last = conn.execute("SELECT count(DISTINCT day), max(day) FROM report.daily").fetchone()
+    except (FileNotFoundError, DatabaseBusyError) as exc:
+        print(f"infra-digest: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    for day, why in stale:
+        print(f"{day}  {why}")
+    for day, repo, error in failed:
+        print(f"{day}  {repo}: fetch failed: {error}")
+    if stale or failed:
+        print(f"infra-digest: {len(stale)} day(s) without an up-to-date report, {len(failed)} failed repository-day(s)", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"ok: {days} day(s) reported, latest {last}, every one up to date")
+    return EXIT_OK
+
+
 def cmd_classify(args: argparse.Namespace) -> int:
     from infra_digest.classify.cli import run_classify
 
@@ -238,6 +265,11 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("--param", nargs=2, action="append", metavar=("NAME", "VALUE"), help="set a DuckDB variable, read with getvariable('NAME')")
     sql.add_argument("--wait", type=float, default=30.0, help="seconds to wait while a run holds the database")
     sql.set_defaults(func=cmd_sql)
+
+    st = sub.add_parser("status", help="list days whose report is missing or older than their data, and failed fetches")
+    st.add_argument("--db", help=f"DuckDB history file (default ${settings.ENV_DB} or {settings.DEFAULT_DB})")
+    st.add_argument("--wait", type=float, default=30.0, help="seconds to wait while a run holds the database")
+    st.set_defaults(func=cmd_status)
 
     cl = sub.add_parser("classify", help="classify GitHub objects: JSON Lines on stdin -> labels as JSON Lines on stdout")
     cl.set_defaults(func=cmd_classify)

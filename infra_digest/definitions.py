@@ -10,9 +10,11 @@ import dagster as dg
 from infra_digest import settings
 from infra_digest.defs.assets import build_assets
 from infra_digest.defs.checks import build_checks
+from infra_digest.defs.executors import select_executor
 from infra_digest.defs.partitions import build_partitions
 from infra_digest.defs.resources import ReportResource, SourceResource, StorageResource
 from infra_digest.defs.schedules import build_schedules
+from infra_digest.summarize.llm import LLMResource
 from infra_digest.watchlist import load_watchlist
 
 INGEST_JOB = "ingest_job"
@@ -32,10 +34,10 @@ def build_defs(
     daily, _repos, date_repo = build_partitions(
         watchlist, start_date or settings.env(settings.ENV_START_DATE, settings.DEFAULT_START_DATE)
     )
-    raw_events, core_items, classified_changes, daily_digest, daily_report = build_assets(watchlist, daily, date_repo)
+    ingest, daily_digest, daily_report = build_assets(watchlist, daily, date_repo)
     ingest_job = dg.define_asset_job(
         INGEST_JOB,
-        selection=[raw_events, core_items, classified_changes],
+        selection=[ingest],
         description="Fetch, type and classify the selected days and repositories.",
     )
     report_job = dg.define_asset_job(
@@ -43,13 +45,13 @@ def build_defs(
         selection=[daily_digest, daily_report],
         description="Summarize and render the selected days' reports.",
     )
-    schedule, sensor = build_schedules(ingest_job, report_job, watchlist)
+    schedule, sensors = build_schedules(ingest_job, report_job, watchlist)
     return dg.Definitions(
-        assets=[raw_events, core_items, classified_changes, daily_digest, daily_report],
-        asset_checks=list(build_checks(classified_changes, daily_report)),
+        assets=[ingest, daily_digest, daily_report],
+        asset_checks=list(build_checks(daily_report)),
         jobs=[ingest_job, report_job],
         schedules=[schedule],
-        sensors=[sensor],
+        sensors=sensors,
         resources={
             "storage": StorageResource(db_path=db_path or settings.env(settings.ENV_DB, settings.DEFAULT_DB)),
             "source": SourceResource(
@@ -57,13 +59,17 @@ def build_defs(
                 github_api_url=settings.env(settings.ENV_GITHUB_API_URL, settings.DEFAULT_GITHUB_API_URL),
                 git_dir=settings.env(settings.ENV_GIT_DIR, settings.DEFAULT_GIT_DIR),
             ),
+            "llm": LLMResource(
+                model=settings.env(settings.ENV_LLM_MODEL),
+                api_base=settings.env(settings.ENV_LLM_API_BASE),
+            ),
             "report": ReportResource(
                 langs=langs or [settings.env(settings.ENV_LANG, settings.DEFAULT_LANG)],
                 out_dir=out_dir or settings.env(settings.ENV_REPORTS_DIR, settings.DEFAULT_REPORTS_DIR),
             ),
         },
-        # One process per run: steps run in order and never contend for the DuckDB file inside a run.
-        executor=dg.in_process_executor,
+        # Default: one process per run, steps in order, never contending for the DuckDB file inside a run.
+        executor=select_executor(settings.env(settings.ENV_EXECUTOR)),
     )
 
 

@@ -14,6 +14,9 @@ DEFAULT_DB = "data/infra_digest.duckdb"
 ENV_REPORTS_DIR = "INFRA_DIGEST_REPORTS_DIR"
 DEFAULT_REPORTS_DIR = "reports"
 
+# Executor of a run's steps: in_process (default) or celery (see docs/scaling.md)
+ENV_EXECUTOR = "INFRA_DIGEST_EXECUTOR"
+
 # Source: "replay:DIR", "github" or "git"
 ENV_SOURCE = "INFRA_DIGEST_SOURCE"
 DEFAULT_SOURCE = "replay:demo"  # the demo dataset shipped in the package

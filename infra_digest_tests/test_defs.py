@@ -35,13 +35,15 @@ def test_asset_graph_snapshot():
         got[key.to_user_string()] = (node.group_name, {p.to_user_string() for p in node.parent_keys})
     assert got == EXPECTED_GRAPH
     checks = {k.name for k in graph.asset_check_keys}
-    assert checks == {"no_duplicate_items", "report_links_resolve"}
+    assert checks == {"no_duplicate_items", "report_links_resolve", "fetches_succeeded", "reports_up_to_date",
+                      "summaries_without_fallback"}
     assert {j.name for j in defs.jobs} >= {INGEST_JOB, REPORT_JOB}
     for key in ("raw_events", "core_items", "classified_changes"):
         node = graph.get(dg.AssetKey(key))
         assert node.partitions_def.partition_dimension_names == ["date", "repo"]
         assert node.backfill_policy == dg.BackfillPolicy.single_run()
         assert node.pools == {"duckdb"}
+    assert {s.name for s in defs.sensors} == {"report_after_ingest_success", "report_after_ingest_failure"}
 
 
 def test_report_day_maps_to_every_repository_of_that_day():

@@ -165,3 +165,29 @@ def test_shipped_queries_run(workdir: Path, replay_dir: Path, capsys):
     assert len(queries) >= 8
     for q in queries:
         assert run_cli("sql", str(q), "--db", "h.duckdb") == 0, q.name
+
+
+def test_failed_day_is_loud_in_dagster_status_and_checks(workdir: Path, replay_dir: Path, capsys):
+    import dagster as dg
+
+    args = ("run", "--date", DAY, "--source", f"replay:{replay_dir}", "--db", "h.duckdb", "--out", "out")
+    assert run_cli(*args) == 0
+    assert run_cli("status", "--db", "h.duckdb") == 0
+    (replay_dir / DAY / "vllm-project__vllm" / "issues.json").write_text("{", encoding="utf-8")
+    assert run_cli(*args) == 1
+    capsys.readouterr()
+    # only that partition is failed in Dagster; every other one materialized in the same run
+    with dg.DagsterInstance.get() as instance:
+        from infra_digest.definitions import build_defs
+
+        defs = build_defs()
+        multi = defs.resolve_asset_graph().get(dg.AssetKey("classified_changes")).partitions_def
+        from dagster._core.storage.partition_status_cache import get_and_update_asset_status_cache_value
+
+        for asset in ("raw_events", "core_items", "classified_changes"):
+            status = get_and_update_asset_status_cache_value(instance, dg.AssetKey(asset), multi)
+            assert status.deserialize_failed_partition_subsets(multi).get_partition_keys() == {f"{DAY}|vllm-project/vllm"}, asset
+            assert f"{DAY}|flashinfer-ai/flashinfer" in status.deserialize_materialized_partition_subsets(multi).get_partition_keys()
+    # the CLI status command says so
+    assert run_cli("status", "--db", "h.duckdb") == 1
+    assert f"{DAY}  vllm-project/vllm: fetch failed" in capsys.readouterr().out

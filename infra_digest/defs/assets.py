@@ -23,6 +23,7 @@ from infra_digest.sources.base import SourceError
 from infra_digest.storage.reads import load_day, read_partitions
 from infra_digest.storage.writes import replace_partitions, transaction
 from infra_digest.summarize.engine import summarize_day
+from infra_digest.summarize.llm import LLMResource
 from infra_digest.transform import classify_input, derive_core
 from infra_digest.watchlist import RepoSpec
 
@@ -53,132 +54,165 @@ def build_assets(watchlist: Sequence[RepoSpec], daily: dg.PartitionsDefinition, 
         return _build_assets(watchlist, daily, date_repo)
 
 
+RAW, CORE, CLASSIFIED = dg.AssetKey("raw_events"), dg.AssetKey("core_items"), dg.AssetKey("classified_changes")
+
+
+def fetch_raw(context, storage: StorageResource, source: SourceResource, specs: dict[str, RepoSpec]) -> tuple[dict, dict]:
+    """Fetch every (repo, day) of the run; write the good ones to raw.events and every outcome to raw.fetch_log.
+    Returns ({partition key: error} for failed partitions, metadata)."""
+    started = time.monotonic()
+    try:
+        src = source.build(storage.db_path, log=context.log.info)
+    except SourceError as exc:
+        raise dg.Failure(str(exc)) from None
+    fetched_at = dt.datetime.now(dt.timezone.utc)
+    ok_keys, all_keys, events, log_rows = [], [], [], []
+    failed: dict[str, str] = {}
+    per_repo: dict[str, int] = {}
+    requests = 0
+    for repo, days in keys_by_repo(context.partition_keys).items():
+        spec = specs.get(repo)
+        if spec is None:
+            raise dg.Failure(f"{repo} is not in the watchlist")
+        repo_failed = 0
+        for batch in src.fetch(spec, days):
+            key = {"repo": repo, "day": batch.day}
+            all_keys.append(key)
+            requests += int(batch.stats.get("requests", 0))
+            log_rows.append({**key, "source": src.name, "status": "ok" if batch.ok else "failed", "error": batch.error,
+                             "notes": batch.notes, "stats": batch.stats, "items": len(batch.events), "fetched_at": fetched_at})
+            if not batch.ok:
+                failed[f"{batch.day}|{repo}"] = batch.error or "failed"
+                repo_failed += 1
+                context.log.warning(f"{repo} {batch.day}: {batch.error} (previous data kept)")
+                _progress.warning(f"raw: {repo} {batch.day} FAILED: {batch.error} (previous data kept)")
+                continue
+            ok_keys.append(key)
+            per_repo[repo] = per_repo.get(repo, 0) + len(batch.events)
+            events.extend({**key, "kind": e.kind, "id": e.id, "payload": e.payload, "source": src.name, "fetched_at": fetched_at}
+                          for e in batch.events)
+        _say(context, f"raw: {repo}: {per_repo.get(repo, 0)} items over {len(days)} day(s)"
+             + (f", {repo_failed} day(s) FAILED" if repo_failed else ""))
+    with storage.connect() as conn, transaction(conn):
+        replace_partitions(conn, "raw.events", ok_keys, events)
+        replace_partitions(conn, "raw.fetch_log", all_keys, log_rows)
+    return failed, {
+        "source": src.name,
+        "partitions": len(all_keys),
+        "items": len(events),
+        "items_per_repo": dg.MetadataValue.json(per_repo),
+        "http_requests": requests,
+        "failed_partitions": len(failed),
+        "failures": dg.MetadataValue.md("\n".join(f"- {k}: {v}" for k, v in failed.items()) or "none"),
+        "duration_s": round(time.monotonic() - started, 3),
+    }
+
+
+def derive_core_rows(context, storage: StorageResource) -> dict:
+    """raw.events -> core.commits, core.pull_requests, core.issues for the run's partitions."""
+    started = time.monotonic()
+    keys = _partition_keys(context)
+    with storage.connect() as conn:
+        raw = read_partitions(conn, "raw.events", keys, "repo, day, kind, id, payload, source", order_by="repo, day, kind, id")
+        grouped: dict[tuple, list] = {}
+        for ev in raw:
+            grouped.setdefault((ev["repo"], ev["day"]), []).append(ev)
+        commits, prs, issues = [], [], []
+        for key in keys:
+            rows = derive_core(key["repo"], key["day"], grouped.get((key["repo"], key["day"]), []))
+            commits += rows.commits
+            prs += rows.pull_requests
+            issues += rows.issues
+        with transaction(conn):
+            replace_partitions(conn, "core.commits", keys, commits)
+            replace_partitions(conn, "core.pull_requests", keys, prs)
+            replace_partitions(conn, "core.issues", keys, issues)
+    _say(context, f"core: {len(commits)} commits, {len(prs)} pull requests, {len(issues)} issues in {len(keys)} partition(s)")
+    return {
+        "commits": len(commits), "pull_requests": len(prs), "issues": len(issues),
+        "truncated_file_lists": sum(1 for c in commits if c["files_truncated"]),
+        "duration_s": round(time.monotonic() - started, 3),
+    }
+
+
+def classify_rows(context, storage: StorageResource) -> dict:
+    """core tables -> classified.changes for the run's partitions."""
+    started = time.monotonic()
+    keys = _partition_keys(context)
+    rows = []
+    with storage.connect() as conn:
+        for table, kind, id_col in (("core.commits", "commit", "sha"), ("core.pull_requests", "pull_request", "number"), ("core.issues", "issue", "number")):
+            for item in read_partitions(conn, table, keys):
+                labels = classify(classify_input(kind, item))
+                rows.append({
+                    "repo": item["repo"], "day": item["day"], "item_kind": kind, "item_id": str(item[id_col]),
+                    "title": item.get("title"), "url": item["url"], "change_type": labels.change_type,
+                    "hardware": list(labels.hardware), "precision": list(labels.precision), "topics": list(labels.topics),
+                    "models": list(labels.models), "rules": list(labels.rules),
+                })
+        with transaction(conn):
+            replace_partitions(conn, "classified.changes", keys, rows)
+    _say(context, f"classified: {len(rows)} items")
+    by_type: dict[str, int] = {}
+    for r in rows:
+        by_type[r["change_type"]] = by_type.get(r["change_type"], 0) + 1
+    return {
+        "items": len(rows),
+        "by_change_type": dg.MetadataValue.json(dict(sorted(by_type.items()))),
+        "with_hardware_tag": sum(1 for r in rows if r["hardware"]),
+        "duration_s": round(time.monotonic() - started, 3),
+    }
+
+
 def _build_assets(watchlist: Sequence[RepoSpec], daily: dg.PartitionsDefinition, date_repo: dg.PartitionsDefinition):
     specs = {r.repo: r for r in watchlist}
     by_date = dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="date")
+    kinds = {"duckdb", "python"}
 
-    @dg.asset(
+    @dg.multi_asset(
+        name="ingest",
+        specs=[
+            dg.AssetSpec(RAW, group_name="ingest", kinds=kinds, description=(
+                "What the source returned for each repository and day, unchanged (raw.events), and how each fetch went (raw.fetch_log).")),
+            dg.AssetSpec(CORE, deps=[RAW], group_name="ingest", kinds=kinds, description=(
+                "Typed commits, pull requests and issues per repository and day (core.commits, core.pull_requests, core.issues).")),
+            dg.AssetSpec(CLASSIFIED, deps=[CORE], group_name="ingest", kinds=kinds, description=(
+                "Every commit, pull request and issue with change type, hardware, precision, topics, models and the rules that set them (classified.changes).")),
+        ],
         partitions_def=date_repo,
         backfill_policy=SINGLE_RUN,
         pool=POOL,
-        group_name="ingest",
-        kinds={"duckdb", "python"},
-        description="What the source returned for each repository and day, unchanged (raw.events), and how each fetch went (raw.fetch_log).",
+        can_subset=True,
     )
-    def raw_events(context: dg.AssetExecutionContext, storage: StorageResource, source: SourceResource) -> dg.MaterializeResult:
-        started = time.monotonic()
-        try:
-            src = source.build(storage.db_path, log=context.log.info)
-        except SourceError as exc:
-            raise dg.Failure(str(exc)) from None
-        fetched_at = dt.datetime.now(dt.timezone.utc)
-        ok_keys, all_keys, events, log_rows, failed = [], [], [], [], []
-        per_repo: dict[str, int] = {}
-        for repo, days in keys_by_repo(context.partition_keys).items():
-            spec = specs.get(repo)
-            if spec is None:
-                raise dg.Failure(f"{repo} is not in the watchlist")
-            for batch in src.fetch(spec, days):
-                key = {"repo": repo, "day": batch.day}
-                all_keys.append(key)
-                log_rows.append({**key, "source": src.name, "status": "ok" if batch.ok else "failed", "error": batch.error,
-                                 "notes": batch.notes, "stats": batch.stats, "items": len(batch.events), "fetched_at": fetched_at})
-                if not batch.ok:
-                    failed.append(f"{batch.day} {repo}: {batch.error}")
-                    context.log.warning(f"{repo} {batch.day}: {batch.error} (previous data kept)")
-                    _progress.warning(f"raw: {repo} {batch.day} FAILED: {batch.error} (previous data kept)")
-                    continue
-                ok_keys.append(key)
-                per_repo[repo] = per_repo.get(repo, 0) + len(batch.events)
-                events.extend({**key, "kind": e.kind, "id": e.id, "payload": e.payload, "source": src.name, "fetched_at": fetched_at}
-                              for e in batch.events)
-            _say(context, f"raw: {repo}: {per_repo.get(repo, 0)} items over {len(days)} day(s)"
-                 + (f", {sum(1 for f in failed if f' {repo}: ' in f)} day(s) failed" if failed else ""))
-        with storage.connect() as conn, transaction(conn):
-            replace_partitions(conn, "raw.events", ok_keys, events)
-            replace_partitions(conn, "raw.fetch_log", all_keys, log_rows)
-        return dg.MaterializeResult(metadata={
-            "source": src.name,
-            "partitions": len(all_keys),
-            "items": len(events),
-            "items_per_repo": dg.MetadataValue.json(per_repo),
-            "failed_partitions": len(failed),
-            "failures": dg.MetadataValue.md("\n".join(f"- {f}" for f in failed) or "none"),
-            "duration_s": round(time.monotonic() - started, 3),
-        })
+    def ingest(context: dg.AssetExecutionContext, storage: StorageResource, source: SourceResource):
+        """One step for the three date x repo stages (any subset can run: core and classified re-derive from stored
+        raw data without the network). A repository-day whose fetch failed keeps its previous data and is marked
+        failed in Dagster: the step records materializations for every other partition, then fails."""
+        selected = context.selected_asset_keys
+        failed: dict[str, str] = {}
+        metadata: dict[dg.AssetKey, dict] = {}
+        if RAW in selected:
+            failed, metadata[RAW] = fetch_raw(context, storage, source, specs)
+        if CORE in selected:
+            metadata[CORE] = derive_core_rows(context, storage)
+        if CLASSIFIED in selected:
+            metadata[CLASSIFIED] = classify_rows(context, storage)
+        if failed:
+            for key in context.partition_keys:
+                if key not in failed:
+                    for asset_key in selected:
+                        context.log_event(dg.AssetMaterialization(asset_key=asset_key, partition=key))
+            raise dg.Failure(
+                description=f"{len(failed)} repository-day(s) could not be read; their previous data is kept: "
+                + "; ".join(f"{k}: {v}" for k, v in sorted(failed.items())),
+                metadata={"failed_partitions": dg.MetadataValue.json(sorted(failed))},
+            )
+        for asset_key in (RAW, CORE, CLASSIFIED):
+            if asset_key in selected:
+                yield dg.MaterializeResult(asset_key=asset_key, metadata=metadata[asset_key])
 
     @dg.asset(
-        deps=[raw_events],
-        partitions_def=date_repo,
-        backfill_policy=SINGLE_RUN,
-        pool=POOL,
-        group_name="ingest",
-        kinds={"duckdb", "python"},
-        description="Typed commits, pull requests and issues per repository and day (core.commits, core.pull_requests, core.issues).",
-    )
-    def core_items(context: dg.AssetExecutionContext, storage: StorageResource) -> dg.MaterializeResult:
-        started = time.monotonic()
-        keys = _partition_keys(context)
-        with storage.connect() as conn:
-            raw = read_partitions(conn, "raw.events", keys, "repo, day, kind, id, payload, source", order_by="repo, day, kind, id")
-            grouped: dict[tuple, list] = {}
-            for ev in raw:
-                grouped.setdefault((ev["repo"], ev["day"]), []).append(ev)
-            commits, prs, issues = [], [], []
-            for key in keys:
-                rows = derive_core(key["repo"], key["day"], grouped.get((key["repo"], key["day"]), []))
-                commits += rows.commits
-                prs += rows.pull_requests
-                issues += rows.issues
-            with transaction(conn):
-                replace_partitions(conn, "core.commits", keys, commits)
-                replace_partitions(conn, "core.pull_requests", keys, prs)
-                replace_partitions(conn, "core.issues", keys, issues)
-        _say(context, f"core: {len(commits)} commits, {len(prs)} pull requests, {len(issues)} issues in {len(keys)} partition(s)")
-        return dg.MaterializeResult(metadata={
-            "commits": len(commits), "pull_requests": len(prs), "issues": len(issues),
-            "truncated_file_lists": sum(1 for c in commits if c["files_truncated"]),
-            "duration_s": round(time.monotonic() - started, 3),
-        })
-
-    @dg.asset(
-        deps=[core_items],
-        partitions_def=date_repo,
-        backfill_policy=SINGLE_RUN,
-        pool=POOL,
-        group_name="ingest",
-        kinds={"duckdb", "python"},
-        description="Every commit, pull request and issue with change type, hardware, precision, topics, models and the rules that set them (classified.changes).",
-    )
-    def classified_changes(context: dg.AssetExecutionContext, storage: StorageResource) -> dg.MaterializeResult:
-        started = time.monotonic()
-        keys = _partition_keys(context)
-        rows = []
-        with storage.connect() as conn:
-            for table, kind, id_col in (("core.commits", "commit", "sha"), ("core.pull_requests", "pull_request", "number"), ("core.issues", "issue", "number")):
-                for item in read_partitions(conn, table, keys):
-                    labels = classify(classify_input(kind, item))
-                    rows.append({
-                        "repo": item["repo"], "day": item["day"], "item_kind": kind, "item_id": str(item[id_col]),
-                        "title": item.get("title"), "url": item["url"], "change_type": labels.change_type,
-                        "hardware": list(labels.hardware), "precision": list(labels.precision), "topics": list(labels.topics),
-                        "models": list(labels.models), "rules": list(labels.rules),
-                    })
-            with transaction(conn):
-                replace_partitions(conn, "classified.changes", keys, rows)
-        _say(context, f"classified: {len(rows)} items")
-        by_type: dict[str, int] = {}
-        for r in rows:
-            by_type[r["change_type"]] = by_type.get(r["change_type"], 0) + 1
-        return dg.MaterializeResult(metadata={
-            "items": len(rows),
-            "by_change_type": dg.MetadataValue.json(dict(sorted(by_type.items()))),
-            "with_hardware_tag": sum(1 for r in rows if r["hardware"]),
-            "duration_s": round(time.monotonic() - started, 3),
-        })
-
-    @dg.asset(
-        deps=[dg.AssetDep(classified_changes, partition_mapping=by_date)],
+        deps=[dg.AssetDep(CLASSIFIED, partition_mapping=by_date)],
         partitions_def=daily,
         backfill_policy=SINGLE_RUN,
         pool=POOL,
@@ -186,15 +220,19 @@ def _build_assets(watchlist: Sequence[RepoSpec], daily: dg.PartitionsDefinition,
         kinds={"duckdb", "python"},
         description="Text of the day: a gist per issue and new PR, a paragraph per repository, the summary and the cross-repository overview (summaries.items, summaries.digests).",
     )
-    def daily_digest(context: dg.AssetExecutionContext, storage: StorageResource, report: ReportResource) -> dg.MaterializeResult:
+    def daily_digest(context: dg.AssetExecutionContext, storage: StorageResource, report: ReportResource,
+                     llm: LLMResource) -> dg.MaterializeResult:
         started = time.monotonic()
         item_rows, digest_rows, stats = [], [], {}
         with storage.connect() as conn:
+            summarizer = llm.summarizer(conn)  # None without a model: extractive only
             days = _days(context)
             for day in days:
                 ctx = build_context(day, watchlist, **load_day(conn, day))
                 for lang in report.langs:
-                    result = summarize_day(ctx, lang)
+                    result = summarize_day(ctx, lang, llm=summarizer)  # uses conn for the LLM cache: outside our transaction
+                    _say(context, f"digest {day} {lang}: {result.stats.get('summarizer')}, {result.stats.get('llm_calls', 0)} LLM calls, "
+                         f"{result.stats.get('cache_hits', 0)} cache hits, {result.stats.get('fallbacks', 0)} fallbacks")
                     stats[f"{day}/{lang}"] = result.stats
                     for (repo, kind, item_id), text in result.items.items():
                         item_rows.append({"day": day, "repo": repo, "lang": lang, "item_kind": kind, "item_id": item_id,
@@ -206,9 +244,12 @@ def _build_assets(watchlist: Sequence[RepoSpec], daily: dg.PartitionsDefinition,
             with transaction(conn):
                 replace_partitions(conn, "summaries.items", keys, item_rows)
                 replace_partitions(conn, "summaries.digests", keys, digest_rows)
+        totals = {k: sum(st.get(k, 0) or 0 for st in stats.values())
+                  for k in ("llm_sections", "extractive_sections", "fallbacks", "llm_calls", "cache_hits", "prompt_tokens", "completion_tokens")}
         return dg.MaterializeResult(metadata={
             "items": len(item_rows), "sections": len(digest_rows),
-            "fallbacks": sum(s.get("fallbacks", 0) for s in stats.values()),
+            **totals,
+            "cost_usd": round(sum(st.get("cost_usd", 0) or 0 for st in stats.values()), 6),
             "per_day": dg.MetadataValue.json(stats),
             "duration_s": round(time.monotonic() - started, 3),
         })
@@ -252,5 +293,5 @@ def _build_assets(watchlist: Sequence[RepoSpec], daily: dg.PartitionsDefinition,
             "duration_s": round(time.monotonic() - started, 3),
         })
 
-    return raw_events, core_items, classified_changes, daily_digest, daily_report
+    return ingest, daily_digest, daily_report
 

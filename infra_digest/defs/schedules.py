@@ -41,18 +41,24 @@ def build_schedules(ingest_job, report_job, watchlist: Sequence[RepoSpec], hour:
         day = tags[RANGE_START].split("|")[0]
         return dg.RunRequest(run_key=f"ingest-{day}", tags=tags)
 
-    @dg.run_status_sensor(
-        run_status=dg.DagsterRunStatus.SUCCESS,
-        monitored_jobs=[ingest_job],
-        request_job=report_job,
-        default_status=dg.DefaultSensorStatus.RUNNING,
-        description="When an ingest run succeeds, write the reports of the days it covered.",
-    )
-    def report_after_ingest(context: dg.RunStatusSensorContext):
+    def request_reports(context: dg.RunStatusSensorContext):
         days = report_days_for_run(context.dagster_run.tags)
         if days is None:
             return dg.SkipReason("the ingest run had no partition tags")
         first, last = days
         return dg.RunRequest(run_key=f"report-{context.dagster_run.run_id}", tags=range_tags(first, last))
 
-    return daily_ingest_schedule, report_after_ingest
+    # A report is written after every ingest run that ended, successful or not: when some repository-days
+    # failed, the report says so (and keeps their previous data) rather than not appearing at all.
+    sensors = [
+        dg.run_status_sensor(
+            name=f"report_after_ingest_{status.value.lower()}",
+            run_status=status,
+            monitored_jobs=[ingest_job],
+            request_job=report_job,
+            default_status=dg.DefaultSensorStatus.RUNNING,
+            description=f"When an ingest run ends with {status.value}, write the reports of the days it covered.",
+        )(request_reports)
+        for status in (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE)
+    ]
+    return daily_ingest_schedule, sensors
