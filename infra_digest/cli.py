@@ -98,7 +98,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from infra_digest.watchlist import load_watchlist
 
     start_date = min(first, dt.date.fromisoformat(settings.env(settings.ENV_START_DATE, settings.DEFAULT_START_DATE)))
-    defs = build_defs(source=source, db_path=args.db, out_dir=args.out, langs=[args.lang], start_date=start_date.isoformat())
+    defs = build_defs(source=source, db_path=args.db, out_dir=args.out, langs=[args.lang], start_date=start_date.isoformat(),
+                      record_dir=args.record)
     watchlist = load_watchlist()
     progress = logging.getLogger("infra_digest.progress")
     progress.setLevel(logging.INFO)
@@ -255,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--lang", default=settings.env(settings.ENV_LANG, settings.DEFAULT_LANG), help="report language: zh or en")
     run.add_argument("--db", help=f"DuckDB history file (default ${settings.ENV_DB} or {settings.DEFAULT_DB})")
     run.add_argument("--out", help=f"report folder (default ${settings.ENV_REPORTS_DIR} or {settings.DEFAULT_REPORTS_DIR})")
+    run.add_argument("--record", metavar="DIR", help="with --source github: also save what was fetched in the replay layout")
     run.set_defaults(func=cmd_run)
 
     sql = sub.add_parser("sql", help="run a read-only query on the history and print the result")

@@ -29,6 +29,7 @@ def build_defs(
     langs: list[str] | None = None,
     watchlist_path: str | None = None,
     start_date: str | None = None,
+    record_dir: str | None = None,
 ) -> dg.Definitions:
     watchlist = load_watchlist(watchlist_path)
     daily, _repos, date_repo = build_partitions(
@@ -58,6 +59,7 @@ def build_defs(
                 spec=source or settings.env(settings.ENV_SOURCE, settings.DEFAULT_SOURCE),
                 github_api_url=settings.env(settings.ENV_GITHUB_API_URL, settings.DEFAULT_GITHUB_API_URL),
                 git_dir=settings.env(settings.ENV_GIT_DIR, settings.DEFAULT_GIT_DIR),
+                record_dir=record_dir or settings.env(settings.ENV_RECORD_DIR),
             ),
             "llm": LLMResource(
                 model=settings.env(settings.ENV_LLM_MODEL),

@@ -33,6 +33,9 @@ ENV_GITHUB_TOKEN = "GITHUB_TOKEN"
 ENV_GITHUB_API_URL = "GITHUB_API_URL"
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
 
+# github source: also write what was fetched in the replay layout (record mode)
+ENV_RECORD_DIR = "INFRA_DIGEST_RECORD_DIR"
+
 # git mirrors
 ENV_GIT_DIR = "INFRA_DIGEST_GIT_DIR"
 DEFAULT_GIT_DIR = "data/git"

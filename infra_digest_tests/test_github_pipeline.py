@@ -70,3 +70,12 @@ def test_github_404_repository_keeps_previous_data_and_says_so(workdir: Path, re
     md = (workdir / "gh" / f"{DAY}.zh.md").read_text(encoding="utf-8")
     section = md.split("### [vllm-project/vllm]")[1].split("### [")[0]
     assert "数据读取失败" in section and "404" in section and "#34725" in section
+
+
+def test_record_then_replay_offline(workdir: Path, replay_dir: Path, monkeypatch):
+    with serve_replay(replay_dir) as fake:
+        monkeypatch.setenv("GITHUB_API_URL", fake.url)
+        assert run_cli("run", "--date", DAY, "--source", "github", "--record", "rec", "--db", "gh.duckdb", "--out", "gh") == 0
+    assert (workdir / "rec" / DAY / "vllm-project__vllm" / "commits_list.json").exists()
+    assert run_cli("run", "--date", DAY, "--source", "replay:rec", "--db", "rec.duckdb", "--out", "rec_out") == 0
+    assert core_tables(workdir / "rec.duckdb") == core_tables(workdir / "gh.duckdb")

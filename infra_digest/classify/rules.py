@@ -509,7 +509,7 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
     tax = _TAXONOMY_CACHE.get(key)
     if tax is None:
         with open(p, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
+            data = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # the C loader is 10x faster
         tax = Taxonomy(data, source=key)
         _TAXONOMY_CACHE[key] = tax
     return tax

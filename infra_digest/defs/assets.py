@@ -231,8 +231,9 @@ def _build_assets(watchlist: Sequence[RepoSpec], daily: dg.PartitionsDefinition,
                 ctx = build_context(day, watchlist, **load_day(conn, day))
                 for lang in report.langs:
                     result = summarize_day(ctx, lang, llm=summarizer)  # uses conn for the LLM cache: outside our transaction
-                    _say(context, f"digest {day} {lang}: {result.stats.get('summarizer')}, {result.stats.get('llm_calls', 0)} LLM calls, "
-                         f"{result.stats.get('cache_hits', 0)} cache hits, {result.stats.get('fallbacks', 0)} fallbacks")
+                    if summarizer is not None:
+                        _say(context, f"digest {day} {lang}: {result.stats.get('llm_calls', 0)} LLM calls, "
+                             f"{result.stats.get('cache_hits', 0)} cache hits, {result.stats.get('fallbacks', 0)} fallbacks")
                     stats[f"{day}/{lang}"] = result.stats
                     for (repo, kind, item_id), text in result.items.items():
                         item_rows.append({"day": day, "repo": repo, "lang": lang, "item_kind": kind, "item_id": item_id,
@@ -246,6 +247,8 @@ def _build_assets(watchlist: Sequence[RepoSpec], daily: dg.PartitionsDefinition,
                 replace_partitions(conn, "summaries.digests", keys, digest_rows)
         totals = {k: sum(st.get(k, 0) or 0 for st in stats.values())
                   for k in ("llm_sections", "extractive_sections", "fallbacks", "llm_calls", "cache_hits", "prompt_tokens", "completion_tokens")}
+        _say(context, f"digest: {len(days)} day(s) x {len(report.langs)} language(s), {len(item_rows)} gists, {len(digest_rows)} sections, "
+             f"{totals['llm_calls']} LLM calls, {totals['fallbacks']} fallbacks")
         return dg.MaterializeResult(metadata={
             "items": len(item_rows), "sections": len(digest_rows),
             **totals,
