@@ -191,3 +191,21 @@ def test_failed_day_is_loud_in_dagster_status_and_checks(workdir: Path, replay_d
     # the CLI status command says so
     assert run_cli("status", "--db", "h.duckdb") == 1
     assert f"{DAY}  vllm-project/vllm: fetch failed" in capsys.readouterr().out
+
+
+def test_classify_command_reads_json_lines(monkeypatch, capsys):
+    import io
+
+    lines = [
+        json.dumps({"number": 1, "title": "[Bug] NVFP4 NaN on RTX PRO 6000 Blackwell (SM120)", "labels": [{"name": "bug"}]}),
+        "{not json",
+        json.dumps({"sha": "a" * 40, "commit": {"message": "[ROCm] Fix FP8 GEMM on MI355 (#1)"}, "files": [{"filename": "csrc/rocm/gemm.cu"}]}),
+    ]
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(lines) + "\n"))
+    assert run_cli("classify") == 1  # one malformed line
+    out = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert len(out) == 3
+    assert out[0]["change_type"] == "bug" and out[0]["hardware"] == ["nvidia-blackwell-rtx"] and out[0]["precision"] == ["fp4"]
+    assert out[1]["line"] == 2 and "error" in out[1]
+    assert out[2]["change_type"] == "fix" and out[2]["hardware"] == ["amd"] and out[2]["precision"] == ["fp8"]
+    assert all(r["rules"] for r in (out[0], out[2]))

@@ -49,7 +49,7 @@ def test_context_render_and_extractive_sections():
     ctx = build_context(D, WATCH, [], [], issues, changes, log)
     assert [r["status"] for r in ctx["repos"]] == ["active", "failed"]
     ext = summarize_extractive(ctx, "en")
-    assert "Blackwell RTX/SM120: 2 items across 2 repositories" in ext["overview"]
+    assert "Blackwell RTX/SM120: 2 items in 2 repositories" in ext["overview"]
     assert "same" in ext["overview"]  # same author in two repositories
     assert "could not be read" in ext["summary"]
     ctx["summary"], ctx["overview"] = ext["summary"], ext["overview"]

@@ -113,11 +113,11 @@ def repo_paragraph(repo: Mapping[str, Any], lang: str) -> str:
         return text
     parts = []
     if changes:
-        parts.append(f"{len(changes)} code changes ({_count_phrase(ct, CHANGE_TYPES, lang)})")
+        parts.append(f"code changes: {len(changes)} ({_count_phrase(ct, CHANGE_TYPES, lang)})")
     if repo["new_prs"]:
-        parts.append(f"{len(repo['new_prs'])} new PRs")
+        parts.append(f"new PRs: {len(repo['new_prs'])}")
     if issues:
-        parts.append(f"{len(issues)} new issues ({_count_phrase(it, ISSUE_TYPES, lang)})")
+        parts.append(f"new issues: {len(issues)} ({_count_phrase(it, ISSUE_TYPES, lang)})")
     text = "; ".join(parts) + "."
     if tags:
         text += f" Hardware and precision: {tags}."
@@ -157,14 +157,14 @@ def day_summary(ctx: Mapping[str, Any], lang: str) -> str:
     if not active:
         text = f"On {ctx['day']}, none of the {ctx['repo_count']} watched repositories had a new commit, PR or issue."
     else:
-        text = (f"On {ctx['day']}, {len(active)} of {ctx['repo_count']} watched repositories were active: "
-                f"{tot['changes']} code changes")
+        text = (f"On {ctx['day']}, {len(active)} of {ctx['repo_count']} watched repositories were active. "
+                f"Code changes: {tot['changes']}")
         if all_changes:
             text += f" ({_count_phrase(ct, CHANGE_TYPES, lang)})"
-        text += f", {tot['issues']} new issues and {tot['new_prs']} new PRs."
+        text += f"; new issues: {tot['issues']}; new PRs: {tot['new_prs']}."
         if busiest:
             text += " Busiest: " + ", ".join(
-                f"{r['repo']} ({r['counts']['changes']} changes, {r['counts']['issues']} issues)" for r in busiest) + "."
+                f"{r['repo']} (changes: {r['counts']['changes']}, issues: {r['counts']['issues']})" for r in busiest) + "."
         if tags:
             text += f" Hardware and precision: {tags}."
     if failed:
@@ -219,7 +219,7 @@ def overview(ctx: Mapping[str, Any], lang: str, max_themes: int = 6) -> str:
         if lang == "zh":
             lines.append(f"{tag_name(th['tag'])}：出现在 {len(th['repos'])} 个仓库的 {th['count']} 项内容中（{sep.join(refs)}）。")
         else:
-            lines.append(f"{tag_name(th['tag'])}: {th['count']} items across {len(th['repos'])} repositories ({sep.join(refs)}).")
+            lines.append(f"{tag_name(th['tag'])}: {th['count']} items in {len(th['repos'])} repositories ({sep.join(refs)}).")
     for author, refs in authors:
         if lang == "zh":
             lines.append(f"同一作者 {author} 在多个仓库提交了 issue（{sep.join(refs)}），可能是同一问题在不同项目中的表现。")
