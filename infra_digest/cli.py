@@ -254,7 +254,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--to", help="last day (inclusive), YYYY-MM-DD; default: --date")
     run.add_argument("--source", help="replay:DIR | replay:demo | github | git | git+github (default $INFRA_DIGEST_SOURCE or replay:demo)")
     run.add_argument("--lang", default=settings.env(settings.ENV_LANG, settings.DEFAULT_LANG), help="report language: zh or en")
-    run.add_argument("--db", help=f"DuckDB history file (default ${settings.ENV_DB} or {settings.DEFAULT_DB})")
+    run.add_argument("--db", help=f"history: a DuckDB file or a DuckLake target ducklake:postgres:dbname=... host=... "
+                                  f"(default ${settings.ENV_DB} or {settings.DEFAULT_DB})")
     run.add_argument("--out", help=f"report folder (default ${settings.ENV_REPORTS_DIR} or {settings.DEFAULT_REPORTS_DIR})")
     run.add_argument("--record", metavar="DIR", help="with --source github: also save what was fetched in the replay layout")
     run.set_defaults(func=cmd_run)

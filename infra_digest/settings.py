@@ -8,8 +8,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-# Storage
+# Storage: a DuckDB file path, or a DuckLake target "ducklake:postgres:dbname=... host=..." (docs/scaling.md)
 ENV_DB = "INFRA_DIGEST_DB"
+ENV_LAKE_DATA_PATH = "INFRA_DIGEST_LAKE_DATA_PATH"  # where a new DuckLake writes its Parquet files
 DEFAULT_DB = "data/infra_digest.duckdb"
 ENV_REPORTS_DIR = "INFRA_DIGEST_REPORTS_DIR"
 DEFAULT_REPORTS_DIR = "reports"

@@ -20,7 +20,7 @@ from infra_digest.defs.resources import ReportResource, SourceResource, StorageR
 from infra_digest.report.build import build_report
 from infra_digest.report.context import build_context
 from infra_digest.sources.base import SourceError
-from infra_digest.storage.reads import load_day, read_partitions
+from infra_digest.storage.reads import load_day, prefetch, read_partitions
 from infra_digest.storage.writes import replace_partitions, transaction
 from infra_digest.summarize.engine import summarize_day
 from infra_digest.summarize.llm import LLMResource
@@ -227,8 +227,9 @@ def _build_assets(watchlist: Sequence[RepoSpec], daily: dg.PartitionsDefinition,
         with storage.connect() as conn:
             summarizer = llm.summarizer(conn)  # None without a model: extractive only
             days = _days(context)
-            for day in days:
-                ctx = build_context(day, watchlist, **load_day(conn, day))
+            with prefetch(conn, days):  # one query per table for all days, not one per day
+                contexts = {day: build_context(day, watchlist, **load_day(conn, day)) for day in days}
+            for day, ctx in contexts.items():
                 for lang in report.langs:
                     result = summarize_day(ctx, lang, llm=summarizer)  # uses conn for the LLM cache: outside our transaction
                     if summarizer is not None:
@@ -273,10 +274,10 @@ def _build_assets(watchlist: Sequence[RepoSpec], daily: dg.PartitionsDefinition,
         generated_at = dt.datetime.now(dt.timezone.utc)
         with storage.connect() as conn:
             days = _days(context)
-            for day in days:
-                for lang in report.langs:
-                    row = build_report(conn, day, lang, watchlist, generated_at)
-                    rows.append(row)
+            with prefetch(conn, days):  # one query per table for all days, not one per day
+                for day in days:
+                    for lang in report.langs:
+                        rows.append(build_report(conn, day, lang, watchlist, generated_at))
             with transaction(conn):
                 replace_partitions(conn, "report.daily", [{"day": r["day"], "lang": r["lang"]} for r in rows], rows)
         out_dir.mkdir(parents=True, exist_ok=True)

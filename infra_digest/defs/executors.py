@@ -10,6 +10,8 @@ Settings (environment, read when the Definitions are built, i.e. in the process 
 - ``INFRA_DIGEST_CELERY_BROKER``  (default ``redis://127.0.0.1:6379/0``; RabbitMQ: ``pyamqp://guest@host:5672//``)
 - ``INFRA_DIGEST_CELERY_BACKEND`` (default ``redis://127.0.0.1:6379/1``)
 - ``INFRA_DIGEST_CELERY_INCLUDE`` (comma-separated modules the workers import; default ``infra_digest.definitions``)
+- ``INFRA_DIGEST_CELERY_QUEUE``   (the queue steps go to; default ``dagster``, which is what workers listen on unless
+  started with ``-q NAME``; a distinct name keeps two deployments on one broker apart)
 
 The workers must be started with the same broker and backend: :func:`celery_worker_yaml` writes their YAML.
 Credentials belong in the broker URL's environment variable, never in a file in the repository.
@@ -31,6 +33,8 @@ import dagster as dg
 ENV_CELERY_BROKER = "INFRA_DIGEST_CELERY_BROKER"
 ENV_CELERY_BACKEND = "INFRA_DIGEST_CELERY_BACKEND"
 ENV_CELERY_INCLUDE = "INFRA_DIGEST_CELERY_INCLUDE"
+ENV_CELERY_QUEUE = "INFRA_DIGEST_CELERY_QUEUE"
+DEFAULT_CELERY_QUEUE = "dagster"  # dagster-celery's default queue
 DEFAULT_CELERY_BROKER = "redis://127.0.0.1:6379/0"
 DEFAULT_CELERY_BACKEND = "redis://127.0.0.1:6379/1"
 DEFAULT_CELERY_INCLUDE = ("infra_digest.definitions",)
@@ -51,8 +55,11 @@ def celery_config(environ: Mapping[str, str] | None = None) -> dict:
         "broker": _env(environ, ENV_CELERY_BROKER, DEFAULT_CELERY_BROKER),
         "backend": _env(environ, ENV_CELERY_BACKEND, DEFAULT_CELERY_BACKEND),
         "include": [m.strip() for m in include.split(",") if m.strip()],
-        # A step's result is small (serialized events) and read once by the run coordinator.
-        "config_source": {"result_expires": 3600, "broker_connection_retry_on_startup": True},
+        "config_source": {
+            "task_default_queue": _env(environ, ENV_CELERY_QUEUE, DEFAULT_CELERY_QUEUE),
+            "result_expires": 3600,  # a step's result (its serialized events) is read once by the run coordinator
+            "broker_connection_retry_on_startup": True,
+        },
     }
 
 
@@ -74,3 +81,7 @@ def select_executor(name: str | None):
             raise ValueError("the celery executor needs dagster-celery: pip install dagster-celery") from None
         return celery_executor.configured(celery_config(), name="celery")
     raise ValueError(f"unknown executor {name!r}: use {' or '.join(EXECUTORS)}")
+
+
+if __name__ == "__main__":  # python -m infra_digest.defs.executors > celery.yaml  (the workers' -y file)
+    print(celery_worker_yaml(), end="")

@@ -18,7 +18,7 @@ from infra_digest.storage.db import connect
 
 
 class StorageResource(dg.ConfigurableResource):
-    """The DuckDB history file."""
+    """The history: a DuckDB file path, or a DuckLake target (``ducklake:postgres:dbname=... host=...``)."""
 
     db_path: str = settings.DEFAULT_DB
 

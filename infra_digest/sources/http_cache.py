@@ -122,6 +122,7 @@ class DuckDBHttpCache:
     def flush(self) -> int:
         """Write the changed rows back in one transaction; returns how many rows were written."""
         from infra_digest.storage.db import connect
+        from infra_digest.storage.writes import run_transaction
 
         with self._lock:
             if not self._dirty:
@@ -132,22 +133,19 @@ class DuckDBHttpCache:
             bodies = [self._rows[u][2] for u in urls]
             links = [self._rows[u][3] for u in urls]
             now = dt.datetime.now(dt.timezone.utc)
+            def write(conn) -> None:  # one transaction; repeated whole on a DuckLake conflict
+                conn.execute("DELETE FROM raw.http_cache WHERE url IN (SELECT unnest(?::VARCHAR[]))", [urls])
+                conn.execute(
+                    """
+                    INSERT INTO raw.http_cache (url, etag, last_modified, body, link, fetched_at)
+                    SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]),
+                           CAST(unnest(?::VARCHAR[]) AS JSON), unnest(?::VARCHAR[]), ?::TIMESTAMPTZ
+                    """,
+                    [urls, etags, lms, bodies, links, now],
+                )
+
             with connect(self.db_path, wait_seconds=self.wait_seconds) as conn:
-                conn.execute("BEGIN TRANSACTION")
-                try:
-                    conn.execute("DELETE FROM raw.http_cache WHERE url IN (SELECT unnest(?::VARCHAR[]))", [urls])
-                    conn.execute(
-                        """
-                        INSERT INTO raw.http_cache (url, etag, last_modified, body, link, fetched_at)
-                        SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]),
-                               CAST(unnest(?::VARCHAR[]) AS JSON), unnest(?::VARCHAR[]), ?::TIMESTAMPTZ
-                        """,
-                        [urls, etags, lms, bodies, links, now],
-                    )
-                    conn.execute("COMMIT")
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
+                run_transaction(conn, write)
             self._dirty.clear()
             return len(urls)
 

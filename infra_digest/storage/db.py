@@ -1,14 +1,20 @@
-"""Connections to the DuckDB history, with the DDL applied and a clear message when the file is busy.
+"""Connections to the history, with the DDL applied and a clear message when the file is busy.
 
-DuckDB allows one read-write process per file (or many read-only ones). Writers keep connections short
-(open, write one transaction, close) and, when another process holds the lock, wait with a bounded,
-visible retry instead of failing at once.
+Two backends behind one :func:`connect`, same tables and SQL:
+
+- a DuckDB file (the default, e.g. ``data/infra_digest.duckdb``). DuckDB allows one read-write process per file
+  (or many read-only ones). Writers keep connections short (open, write one transaction, close) and, when another
+  process holds the lock, wait with a bounded, visible retry instead of failing at once;
+- a DuckLake (``ducklake:postgres:dbname=... host=...``, see :mod:`infra_digest.storage.lake`): catalog in
+  PostgreSQL, data as Parquet under a data path; many processes on many machines read and write at once.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import random
 import re
 import time
 from collections.abc import Iterator
@@ -16,7 +22,9 @@ from pathlib import Path
 
 import duckdb
 
+from infra_digest import settings
 from infra_digest.settings import PACKAGE_DIR
+from infra_digest.storage import lake
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +38,13 @@ def _sql_dir() -> Path:
 
 
 SQL_DIR = _sql_dir()
+
+
+# Where a new DuckLake puts its Parquet files when the target has no ?data_path= (read here, at the one place
+# every caller of connect() goes through; an existing lake remembers its data path).
+ENV_LAKE_DATA_PATH = getattr(settings, "ENV_LAKE_DATA_PATH", "INFRA_DIGEST_LAKE_DATA_PATH")
+
+LakeError = lake.LakeError
 
 
 class DatabaseBusyError(RuntimeError):
@@ -46,6 +61,44 @@ def ddl_statements() -> list[str]:
 def apply_ddl(conn: duckdb.DuckDBPyConnection) -> None:
     for text in ddl_statements():
         conn.execute(text)
+
+
+_TABLE_RE = re.compile(r"CREATE\s+TABLE\s+IF\s+NOT\s+EXISTS\s+(\w+)\.(\w+)", re.I)
+
+
+def ddl_tables() -> set[tuple[str, str]]:
+    """(schema, table) of every table the DDL creates."""
+    return {(m.group(1), m.group(2)) for text in ddl_statements() for m in _TABLE_RE.finditer(text)}
+
+
+_lake_ready: set[tuple] = set()  # (target, pid) whose DDL this process has checked
+
+
+def _ensure_lake_ddl(conn: duckdb.DuckDBPyConnection, target: lake.LakeTarget, wait_seconds: float) -> None:
+    """Create what is missing, once per process. Concurrent first runs race on CREATE, which DuckLake aborts
+    in all but one of them: retry until every table is there."""
+    key = (target, os.getpid())
+    if key in _lake_ready:
+        return
+    expected = ddl_tables()
+    deadline = time.monotonic() + max(wait_seconds, 30.0)
+    delay = 0.05
+    while True:
+        have = set(conn.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables WHERE table_catalog = current_database()"
+        ).fetchall())
+        if expected <= have:
+            break
+        try:
+            apply_ddl(conn)
+        except duckdb.Error as exc:
+            if not lake.is_conflict(exc) and "already exists" not in str(exc):
+                raise
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 1.0)
+    _lake_ready.add(key)
 
 
 def _open(path: str, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
@@ -73,9 +126,39 @@ def _open(path: str, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyCon
             delay = min(delay * 1.6, 1.0)
 
 
+def is_lake(target: str | Path) -> bool:
+    """True when ``target`` names a DuckLake (``ducklake:...``) rather than a DuckDB file."""
+    return lake.is_lake(str(target))
+
+
 @contextlib.contextmanager
-def connect(path: str | Path, *, read_only: bool = False, wait_seconds: float = 120.0) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the history database. Writers get the DDL applied; the connection is closed on exit."""
+def _connect_lake(target: str, read_only: bool, wait_seconds: float, data_path: str | None) -> Iterator[duckdb.DuckDBPyConnection]:
+    spec = lake.parse_target(target, data_path or settings.env(ENV_LAKE_DATA_PATH))
+    conn = lake.cursor(spec, read_only=read_only)
+    lake.mark(conn)
+    try:
+        conn.execute("SET TimeZone = 'UTC'")
+        if not read_only:
+            _ensure_lake_ddl(conn, spec, wait_seconds)
+        yield conn
+    finally:
+        lake.unmark(conn)
+        conn.close()
+
+
+@contextlib.contextmanager
+def connect(path: str | Path, *, read_only: bool = False, wait_seconds: float = 120.0,
+            data_path: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the history: a DuckDB file path, ``:memory:``, or a DuckLake target (``ducklake:...``).
+
+    Writers get the DDL applied; the connection is closed on exit. On the file backend ``wait_seconds`` bounds
+    the wait while another process holds the file (then :class:`DatabaseBusyError`). On DuckLake there is no
+    lock to wait for; ``data_path`` (else ``$INFRA_DIGEST_LAKE_DATA_PATH``) is where a new lake puts its files,
+    and a missing lake, catalog database or extension raises :class:`LakeError` (a ``FileNotFoundError``)."""
+    if is_lake(path):
+        with _connect_lake(str(path), read_only, wait_seconds, data_path) as conn:
+            yield conn
+        return
     path = str(path)
     if path != ":memory:" and not read_only:
         Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -273,19 +273,24 @@ class LLMSummarizer:
         return out
 
     def _write(self, cache_rows: list[tuple], call_rows: list[dict[str, Any]]) -> None:
-        if self.conn is None:
+        if self.conn is None or not (cache_rows or call_rows):
             return
-        if cache_rows:
-            self.conn.execute("DELETE FROM llm.cache WHERE key IN (SELECT unnest(?::VARCHAR[]))", [[r[0] for r in cache_rows]])
-            self.conn.executemany(
-                "INSERT INTO llm.cache (key, model, prompt_hash, response, prompt_tokens, completion_tokens, cost_usd, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", cache_rows)
-        if call_rows:
-            self.conn.executemany(
-                "INSERT INTO llm.calls (day, lang, section, model, cached, ok, fallback_reason, prompt_tokens, completion_tokens, "
-                "cost_usd, seconds, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(r["day"], r["lang"], r["section"], self.model, r["cached"], r["ok"], r["fallback_reason"], r["prompt_tokens"],
-                  r["completion_tokens"], r["cost_usd"], r["seconds"], r["created_at"]) for r in call_rows])
+        from infra_digest.storage.writes import run_transaction
+
+        def write(conn) -> None:  # one transaction; repeated whole on a DuckLake conflict
+            if cache_rows:
+                conn.execute("DELETE FROM llm.cache WHERE key IN (SELECT unnest(?::VARCHAR[]))", [[r[0] for r in cache_rows]])
+                conn.executemany(
+                    "INSERT INTO llm.cache (key, model, prompt_hash, response, prompt_tokens, completion_tokens, cost_usd, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", cache_rows)
+            if call_rows:
+                conn.executemany(
+                    "INSERT INTO llm.calls (day, lang, section, model, cached, ok, fallback_reason, prompt_tokens, completion_tokens, "
+                    "cost_usd, seconds, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(r["day"], r["lang"], r["section"], self.model, r["cached"], r["ok"], r["fallback_reason"], r["prompt_tokens"],
+                      r["completion_tokens"], r["cost_usd"], r["seconds"], r["created_at"]) for r in call_rows])
+
+        run_transaction(self.conn, write)
 
     # -- one job, in a worker thread
     def _run_job(self, job: Job) -> Outcome:
