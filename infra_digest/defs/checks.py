@@ -5,13 +5,15 @@ import re
 import dagster as dg
 
 from infra_digest.defs.resources import StorageResource
+
+POOL = "duckdb"  # checks open the history read-write too: same single-writer pool as the assets
 from infra_digest.storage.db import SQL_DIR
 
 _LINK = re.compile(r"\]\((https://github\.com/[^)\s]+)\)")
 
 
 def build_checks(daily_report):
-    @dg.asset_check(asset="classified_changes", description="No item appears twice in the same repository and day.")
+    @dg.asset_check(pool=POOL, asset="classified_changes", description="No item appears twice in the same repository and day.")
     def no_duplicate_items(storage: StorageResource) -> dg.AssetCheckResult:
         with storage.connect() as conn:
             dups = conn.execute(
@@ -23,7 +25,7 @@ def build_checks(daily_report):
             metadata={"duplicates": len(dups), "examples": dg.MetadataValue.json([list(map(str, d)) for d in dups])},
         )
 
-    @dg.asset_check(asset=daily_report, description="Every GitHub link in every report points at a stored commit, PR, issue or watched repository.")
+    @dg.asset_check(pool=POOL, asset=daily_report, description="Every GitHub link in every report points at a stored commit, PR, issue or watched repository.")
     def report_links_resolve(storage: StorageResource) -> dg.AssetCheckResult:
         with storage.connect() as conn:
             known = {r[0] for r in conn.execute(
@@ -39,7 +41,7 @@ def build_checks(daily_report):
                       "examples": dg.MetadataValue.json([list(d) for d in dangling[:20]])},
         )
 
-    @dg.asset_check(asset="raw_events", description="The last fetch of every repository-day succeeded (failed ones keep older data and are named here).")
+    @dg.asset_check(pool=POOL, asset="raw_events", description="The last fetch of every repository-day succeeded (failed ones keep older data and are named here).")
     def fetches_succeeded(storage: StorageResource) -> dg.AssetCheckResult:
         with storage.connect() as conn:
             failed = conn.execute(
@@ -51,7 +53,7 @@ def build_checks(daily_report):
                       "examples": dg.MetadataValue.md("\n".join(f"- {d}|{r}: {e}" for d, r, e in failed) or "none")},
         )
 
-    @dg.asset_check(asset=daily_report, description="Every day with fetched data has a report, generated after its newest data.")
+    @dg.asset_check(pool=POOL, asset=daily_report, description="Every day with fetched data has a report, generated after its newest data.")
     def reports_up_to_date(storage: StorageResource) -> dg.AssetCheckResult:
         with storage.connect() as conn:
             rows = conn.execute((SQL_DIR / "queries" / "11_days_without_fresh_report.sql").read_text()).fetchall()
@@ -61,7 +63,7 @@ def build_checks(daily_report):
                       "examples": dg.MetadataValue.md("\n".join(f"- {d}: {why}" for d, why in rows[:30]) or "none")},
         )
 
-    @dg.asset_check(asset="daily_digest", description="How many summary sections fell back from the LLM to extractive text.")
+    @dg.asset_check(pool=POOL, asset="daily_digest", description="How many summary sections fell back from the LLM to extractive text.")
     def summaries_without_fallback(storage: StorageResource) -> dg.AssetCheckResult:
         with storage.connect() as conn:
             llm, fallbacks = conn.execute(

@@ -9,6 +9,7 @@ from infra_digest.defs.partitions import range_tags
 from infra_digest.watchlist import RepoSpec
 
 RANGE_START = "dagster/asset_partition_range_start"
+CLASSIFIED, REPORT = dg.AssetKey("classified_changes"), dg.AssetKey("daily_report")
 RANGE_END = "dagster/asset_partition_range_end"
 
 
@@ -42,11 +43,22 @@ def build_schedules(ingest_job, report_job, watchlist: Sequence[RepoSpec], hour:
         return dg.RunRequest(run_key=f"ingest-{day}", tags=tags)
 
     def request_reports(context: dg.RunStatusSensorContext):
-        days = report_days_for_run(context.dagster_run.tags)
+        run = context.dagster_run
+        # ingest_job runs, and runs launched from the asset graph (__ASSET_JOB) that materialized the classified
+        # changes; nothing else (not the report runs themselves). Return None rather than a SkipReason: a non-None
+        # return ends the run-status sensor's tick after that one run.
+        if run.job_name != ingest_job.name and CLASSIFIED not in (run.asset_selection or ()):
+            return None
+        backfill_id = run.tags.get("dagster/backfill")
+        if backfill_id:
+            backfill = context.instance.get_backfill(backfill_id)
+            if backfill is not None and REPORT in (backfill.asset_selection or ()):
+                return None  # that backfill writes its own reports
+        days = report_days_for_run(run.tags)
         if days is None:
-            return dg.SkipReason("the ingest run had no partition tags")
+            return None
         first, last = days
-        return dg.RunRequest(run_key=f"report-{context.dagster_run.run_id}", tags=range_tags(first, last))
+        return dg.RunRequest(run_key=f"report-{run.run_id}", tags=range_tags(first, last))
 
     # A report is written after every ingest run that ended, successful or not: when some repository-days
     # failed, the report says so (and keeps their previous data) rather than not appearing at all.
@@ -54,7 +66,7 @@ def build_schedules(ingest_job, report_job, watchlist: Sequence[RepoSpec], hour:
         dg.run_status_sensor(
             name=f"report_after_ingest_{status.value.lower()}",
             run_status=status,
-            monitored_jobs=[ingest_job],
+            monitor_all_code_locations=False,  # every job of this code location, the asset graph's __ASSET_JOB included
             request_job=report_job,
             default_status=dg.DefaultSensorStatus.RUNNING,
             description=f"When an ingest run ends with {status.value}, write the reports of the days it covered.",

@@ -1,0 +1,184 @@
+"""A 90-day x 8-repository backfill as the UI launches it, against the CLI for the same range.
+
+    .venv/bin/python bench/backfill_bench.py [--days 90] [--start 2026-01-01] [--keep DIR] [--skip-cli]
+
+1. generates a replay directory with bench/gen_replay.py (about 120 items a day);
+2. starts `dagster-webserver` and `dagster-daemon` on a temporary SQLite DAGSTER_HOME holding a copy of the
+   project's dagster.yaml (pool "duckdb" limited to 1, up to 4 runs at a time);
+3. launches through GraphQL, as the asset graph's "Materialize" does, one backfill of raw_events, core_items,
+   classified_changes over every `<day>|<repo>` key AND daily_digest, daily_report (the reports are in the
+   selection: the sensors report_after_ingest_* do not follow asset-graph backfills, see docs/operations.md);
+4. prints the number of runs, the wall time from launch until the backfill is complete (reports included), and
+   where the time went: the steps' own durations (from the runs' event logs, and the assets' `duration_s`
+   metadata, i.e. our code) against run start-up, queueing and the daemon's 30 s iterations;
+5. runs `infra-digest run --date D1 --to D2` on the same replay (one ingest run + one report run, in-process).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from infra_digest_tests.test_operations import (  # noqa: E402  (helpers shared with the operations test)
+    INGEST_ASSETS,
+    SUCCESS_STATUSES,
+    Stack,
+    _tool,
+    describe_backfill,
+    step_intervals,
+    tag_dict,
+)
+
+REPORT_ASSETS = ["daily_digest", "daily_report"]
+
+
+def gen_replay(out: Path, days: int, start: str) -> str:
+    res = subprocess.run([sys.executable, str(ROOT / "bench" / "gen_replay.py"), str(out), "--days", str(days), "--start", start],
+                         check=True, capture_output=True, text=True)
+    return res.stdout.strip()
+
+
+def duration_metadata(instance, run_ids) -> float:
+    """Sum of the `duration_s` metadata our assets record (one value per asset per run, repeated on every
+    partition's materialization: counted once)."""
+    from dagster import DagsterEventType
+
+    total = 0.0
+    for run_id in run_ids:
+        seen = set()
+        for rec in instance.all_logs(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION):
+            mat = rec.dagster_event.event_specific_data.materialization
+            d = mat.metadata.get("duration_s")
+            if d is not None and mat.asset_key not in seen:
+                seen.add(mat.asset_key)
+                total += float(d.value)
+    return total
+
+
+def ui_backfill(work: Path, replay: Path, first: dt.date, last: dt.date, dequeue_interval: int | None = None) -> dict:
+    from dagster import DagsterInstance
+
+    from infra_digest.watchlist import load_watchlist
+
+    home = work / "dagster_home"
+    home.mkdir()
+    shutil.copy(ROOT / "dagster.yaml", home / "dagster.yaml")  # SQLite under <cwd>/.dagster (cwd = work)
+    if dequeue_interval is not None:  # what-if: the run queue checked every N s instead of Dagster's default 5 s
+        with open(home / "dagster.yaml", "a") as fh:
+            fh.write("\nrun_coordinator:\n  module: dagster._core.run_coordinator\n  class: QueuedRunCoordinator\n"
+                     f"  config:\n    dequeue_interval_seconds: {dequeue_interval}\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("INFRA_DIGEST_", "DAGSTER_"))}
+    env.update({
+        "DAGSTER_HOME": str(home),
+        "INFRA_DIGEST_SOURCE": f"replay:{replay}",
+        "INFRA_DIGEST_DB": str(work / "ui.duckdb"),
+        "INFRA_DIGEST_REPORTS_DIR": str(work / "ui_reports"),
+        "INFRA_DIGEST_START_DATE": str(first),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    })
+    repos = [r.repo for r in load_watchlist()]
+    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    keys = [f"{d}|{r}" for d in days for r in repos]
+    stack = Stack(work, env)
+    os.chdir(work)  # the instance's relative SQLite paths, as the processes see them
+    os.environ["DAGSTER_HOME"] = str(home)
+    instance = DagsterInstance.from_config(str(home))
+    try:
+        t_up = time.monotonic()
+        stack.start_webserver()
+        stack.start_daemon()
+        stack.wait_ready()
+        time.sleep(3)  # let the daemon finish starting, so that its first backfill iteration is not what we time
+        up = time.monotonic() - t_up
+        t0 = time.time()
+        bid = stack.launch_backfill(keys, INGEST_ASSETS + REPORT_ASSETS, title=f"bench {first}..{last} x {len(repos)}")
+        bf = stack.wait_backfill(bid, timeout=1800)
+        wall = time.time() - t0
+        assert bf["status"] in SUCCESS_STATUSES, describe_backfill(bf)
+        runs = bf["runs"]
+        ids = [r["runId"] for r in runs]
+        steps = step_intervals(instance, ids)
+        step_total = sum(b - a for a, b, _, _ in steps)
+        by_step: dict[str, float] = {}
+        for a, b, _, key in steps:
+            by_step[key] = by_step.get(key, 0.0) + b - a
+        ours = duration_metadata(instance, ids)
+        last_run_end = max(r["endTime"] for r in runs) - t0
+        first_step = min(a for a, *_ in steps) - t0
+        last_step_end = max(b for _, b, *_ in steps) - t0
+        run_rows = sorted(((r["startTime"] - t0, r["endTime"] - r["startTime"], tag_dict(r).get("dagster/asset_partition_range_start"),
+                            tag_dict(r).get("dagster/asset_partition_range_end")) for r in runs))
+        reports = subprocess.run([_tool("infra-digest"), "sql", "SELECT count(*) FROM report.daily", "--format", "csv",
+                                  "--db", str(work / "ui.duckdb")], capture_output=True, text=True, env=env).stdout.split()[-1]
+        return {"runs": len(runs), "wall": wall, "up": up, "steps": step_total, "ours": ours, "first_step": first_step,
+                "last_step_end": last_step_end, "by_step": by_step, "last_run_end": last_run_end, "run_rows": run_rows, "partitions": len(keys), "reports": reports}
+    finally:
+        stack.stop_all()
+        instance.dispose()
+
+
+def cli_run(work: Path, replay: Path, first: dt.date, last: dt.date) -> dict:
+    home = work / "cli_home"
+    home.mkdir()
+    shutil.copy(ROOT / "dagster.yaml", home / "dagster.yaml")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("INFRA_DIGEST_", "DAGSTER_"))}
+    env["DAGSTER_HOME"] = str(home)
+    cmd = [_tool("infra-digest"), "run", "--date", str(first), "--to", str(last), "--source", f"replay:{replay}",
+           "--db", str(work / "cli.duckdb"), "--out", str(work / "cli_reports")]
+    t0 = time.monotonic()
+    res = subprocess.run(cmd, env=env, cwd=work, capture_output=True, text=True)
+    wall = time.monotonic() - t0
+    assert res.returncode == 0, res.stderr[-3000:]
+    return {"wall": wall, "cmd": " ".join(cmd)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--days", type=int, default=90)
+    ap.add_argument("--start", default="2026-01-01")
+    ap.add_argument("--keep", help="work in this folder and keep it (default: a temporary folder, removed)")
+    ap.add_argument("--skip-cli", action="store_true")
+    ap.add_argument("--dequeue-interval", type=int, help="what-if: add run_coordinator dequeue_interval_seconds N to the copied dagster.yaml")
+    args = ap.parse_args()
+    work = Path(args.keep or tempfile.mkdtemp(prefix="backfill_bench_")).resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    first = dt.date.fromisoformat(args.start)
+    last = first + dt.timedelta(days=args.days - 1)
+    try:
+        print(gen_replay(work / "replay", args.days, args.start))
+        ui = ui_backfill(work, work / "replay", first, last, args.dequeue_interval)
+        print(f"\nUI backfill (GraphQL launchPartitionBackfill, ingest + report assets, {ui['partitions']} ingest partitions, "
+              f"SQLite instance"
+              f"{f', dequeue_interval_seconds {args.dequeue_interval}' if args.dequeue_interval else ''}, webserver + daemon up in {ui['up']:.0f}s):")
+        print(f"  runs: {ui['runs']}")
+        for start, dur, a, b in ui["run_rows"]:
+            print(f"    +{start:6.1f}s  {dur:6.1f}s  {a} .. {b}")
+        print(f"  wall time, launch -> backfill complete (reports included): {ui['wall']:.1f}s")
+        print(f"  first step started at +{ui['first_step']:.1f}s, last step ended at +{ui['last_step_end']:.1f}s, "
+              f"last run ended at +{ui['last_run_end']:.1f}s (then the daemon's next iteration marks the backfill complete)")
+        print(f"  sum of step durations (event logs): {ui['steps']:.1f}s; our code (assets' duration_s): {ui['ours']:.1f}s")
+        print(f"  orchestration overhead: {ui['wall'] - ui['steps']:.1f}s of {ui['wall']:.1f}s "
+              f"({100 * (ui['wall'] - ui['steps']) / ui['wall']:.0f}%); our code is {100 * ui['ours'] / ui['wall']:.0f}% of the wall time")
+        print("  step durations by step: " + ", ".join(f"{k} {v:.1f}s" for k, v in sorted(ui["by_step"].items(), key=lambda kv: -kv[1])))
+        print(f"  report.daily rows: {ui['reports']}")
+        if not args.skip_cli:
+            cli = cli_run(work, work / "replay", first, last)
+            print(f"\nCLI, same range: {cli['cmd']}\n  wall time: {cli['wall']:.1f}s (one ingest run + one report run, in-process)")
+    finally:
+        if not args.keep:
+            os.chdir("/")
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
