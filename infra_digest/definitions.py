@@ -49,7 +49,7 @@ def build_defs(
     schedule, sensors = build_schedules(ingest_job, report_job, watchlist)
     return dg.Definitions(
         assets=[ingest, daily_digest, daily_report],
-        asset_checks=list(build_checks(daily_report)),
+        asset_checks=list(build_checks()),
         jobs=[ingest_job, report_job],
         schedules=[schedule],
         sensors=sensors,

@@ -191,6 +191,13 @@ def test_failed_day_is_loud_in_dagster_status_and_checks(workdir: Path, replay_d
     # the CLI status command says so
     assert run_cli("status", "--db", "h.duckdb") == 1
     assert f"{DAY}  vllm-project/vllm: fetch failed" in capsys.readouterr().out
+    # and a later, successful run of another day still fails the asset check while that day stays failed
+    assert run_cli("run", "--date", "2026-02-17", "--source", f"replay:{replay_dir}", "--db", "h.duckdb", "--out", "out") == 0
+    with dg.DagsterInstance.get() as instance:
+        key = dg.AssetCheckKey(dg.AssetKey("raw_events"), "fetches_succeeded")
+        (latest,) = instance.event_log_storage.get_asset_check_execution_history(key, limit=1)
+        evaluation = latest.event.dagster_event.event_specific_data
+        assert evaluation.passed is False and evaluation.metadata["failed_partitions"].value == 1
 
 
 def test_classify_command_reads_json_lines(monkeypatch, capsys):
