@@ -33,7 +33,6 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from infra_digest.classify.rules import (  # noqa: E402
-    ClassifyInput,
     Labels,
     classify,
     input_from_github,

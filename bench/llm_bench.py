@@ -20,41 +20,12 @@ import os
 import sys
 import tempfile
 import time
-import types
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 DEFAULT_REPLAY = ROOT.parent / "shared" / "replay"
-
-
-def _ensure_classifier() -> None:
-    """The pipeline needs infra_digest.classify.rules; when it is not there yet, a stand-in with no tags."""
-    try:
-        import infra_digest.classify.rules  # noqa: F401
-    except ImportError:
-        from dataclasses import dataclass
-
-        @dataclass(frozen=True)
-        class Labels:
-            change_type: str
-            hardware: tuple = ()
-            precision: tuple = ()
-            topics: tuple = ()
-            models: tuple = ()
-            rules: tuple = ()
-
-        def classify(item, taxonomy=None):
-            kind = getattr(item, "kind", "commit")
-            title = (getattr(item, "title", "") or "").lower()
-            ct = ("bug" if "bug" in title else "other") if kind == "issue" else ("fix" if "fix" in title else "other")
-            return Labels(ct)
-
-        mod = types.ModuleType("infra_digest.classify.rules")
-        mod.classify, mod.Labels = classify, Labels
-        sys.modules["infra_digest.classify.rules"] = mod
-        print("note: infra_digest.classify.rules is missing; using a stand-in classifier (no tags)", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,7 +43,6 @@ def main(argv: list[str] | None = None) -> int:
                                                                    if p.is_dir() and p.name[:4].isdigit())
     langs = ["zh", "en"] if args.lang == "both" else [args.lang]
     os.environ.setdefault("OPENAI_API_KEY", "sk-bench-not-a-key")
-    _ensure_classifier()
 
     from infra_digest.cli import main as cli_main
     from infra_digest.report.context import build_context

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -90,3 +92,28 @@ def run_cli(*args: str) -> int:
 
 def day(s: str = DAY) -> dt.date:
     return dt.date.fromisoformat(s)
+
+
+PG = {"host": "127.0.0.1", "port": 5432, "user": os.environ.get("INFRA_DIGEST_TEST_PG_USER", "postgres")}
+
+
+@contextlib.contextmanager
+def temp_pg_database(prefix: str):
+    """A fresh PostgreSQL database on the local server (CI starts it), dropped afterwards even on failure."""
+    psycopg2 = pytest.importorskip("psycopg2")
+    try:
+        admin = psycopg2.connect(dbname="postgres", connect_timeout=5, **PG)
+    except psycopg2.OperationalError as exc:  # pragma: no cover - CI starts the server (.ci/run)
+        pytest.fail(f"PostgreSQL is not reachable on 127.0.0.1:5432: {exc}")
+    admin.autocommit = True
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield name
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            cur.execute("SELECT count(*) FROM pg_database WHERE datname = %s", (name,))
+            assert cur.fetchone()[0] == 0
+        admin.close()

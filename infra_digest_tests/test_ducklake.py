@@ -21,7 +21,7 @@ import pytest
 
 from infra_digest.storage import lake
 from infra_digest.storage.db import DatabaseBusyError, LakeError, connect, ddl_tables
-from infra_digest.storage.writes import replace_partitions, stats, transaction
+from infra_digest.storage.writes import replace_partitions, transaction
 from infra_digest_tests.conftest import DAY, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -2,36 +2,21 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import uuid
 from pathlib import Path
 
 import pytest
 
-from infra_digest_tests.conftest import DAY, run_cli
+from infra_digest_tests.conftest import DAY, PG, run_cli, temp_pg_database
 
 psycopg2 = pytest.importorskip("psycopg2")
 ROOT = Path(__file__).resolve().parents[1]
-PG = {"host": "127.0.0.1", "port": 5432, "user": os.environ.get("INFRA_DIGEST_TEST_PG_USER", "postgres")}
 
 
 @pytest.fixture
 def pg_database():
-    try:
-        admin = psycopg2.connect(dbname="postgres", connect_timeout=5, **PG)
-    except psycopg2.OperationalError as exc:  # pragma: no cover - CI starts the server (.ci/run)
-        pytest.fail(f"PostgreSQL is not reachable on 127.0.0.1:5432: {exc}")
-    admin.autocommit = True
-    name = f"infra_digest_test_{uuid.uuid4().hex[:10]}"
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    try:
+    with temp_pg_database("infra_digest_test") as name:
         yield name
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 def test_cli_run_is_recorded_in_postgres_instance(workdir: Path, replay_dir: Path, pg_database: str, monkeypatch):

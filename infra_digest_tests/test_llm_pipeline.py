@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from infra_digest.demo.builders import issue, write_replay
+from infra_digest.demo.builders import issue
 from infra_digest_tests.conftest import DAY, run_cli, ts
 from infra_digest_tests.fakes.llm_server import FakeLLM
 

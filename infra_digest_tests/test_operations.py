@@ -28,16 +28,16 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 
+from infra_digest_tests.conftest import PG, temp_pg_database
+
 ROOT = Path(__file__).resolve().parents[1]
 WORKSPACE = ROOT / "workspace.yaml"
 BIN = Path(sys.executable).parent
-PG = {"host": "127.0.0.1", "port": 5432, "user": os.environ.get("INFRA_DIGEST_TEST_PG_USER", "postgres")}
 
 INGEST_ASSETS = ["raw_events", "core_items", "classified_changes"]
 SUCCESS_STATUSES = {"COMPLETED", "COMPLETED_SUCCESS"}
@@ -345,23 +345,8 @@ def day_str(d: dt.date, k: int = 0) -> str:
 # ---------------------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def pg_database():
-    psycopg2 = pytest.importorskip("psycopg2")
-    try:
-        admin = psycopg2.connect(dbname="postgres", connect_timeout=5, **PG)
-    except psycopg2.OperationalError as exc:  # pragma: no cover - CI starts the server (.ci/run)
-        pytest.fail(f"PostgreSQL is not reachable on 127.0.0.1:5432: {exc}")
-    admin.autocommit = True
-    name = f"infra_digest_ops_{uuid.uuid4().hex[:10]}"
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    try:
+    with temp_pg_database("infra_digest_ops") as name:
         yield name
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            cur.execute("SELECT count(*) FROM pg_database WHERE datname = %s", (name,))
-            assert cur.fetchone()[0] == 0
-        admin.close()
 
 
 REPORT_ASSETS = ["daily_digest", "daily_report"]

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import duckdb
-import pytest
 
 from infra_digest.settings import DEMO_REPLAY_DIR
 from infra_digest_tests.conftest import DAY, run_cli
