@@ -132,6 +132,19 @@ def _split_top(regex: str) -> list[str] | None:
     return parts if depth == 0 else None
 
 
+def _group_end(text: str, j: int) -> tuple[int, int]:
+    """From just inside an open group at ``j``, walk to just past its closing parenthesis (escapes skipped).
+    Returns (depth left open, index): depth 0 when the group closes."""
+    depth = 1
+    while j < len(text) and depth:
+        if text[j] == "\\":
+            j += 2
+            continue
+        depth += {"(": 1, ")": -1}.get(text[j], 0)
+        j += 1
+    return depth, j
+
+
 def _anchors(regex: str) -> set[str] | None:
     """Lower-case literal prefixes one of which every match of `regex` must contain.
 
@@ -144,23 +157,11 @@ def _anchors(regex: str) -> set[str] | None:
     out: set[str] = set()
     for alt in alts:
         while alt.startswith(("(?<!", "(?<=", "(?!", "(?=")):  # zero-width assertions: skip
-            depth, j = 1, alt.index("(") + 1
-            while j < len(alt) and depth:
-                if alt[j] == "\\":
-                    j += 2
-                    continue
-                depth += {"(": 1, ")": -1}.get(alt[j], 0)
-                j += 1
+            _, j = _group_end(alt, alt.index("(") + 1)
             alt = alt[j:]
         if alt.startswith("(?-i:") or alt.startswith("(?:"):
             start = 5 if alt.startswith("(?-i:") else 3
-            depth, j = 1, start
-            while j < len(alt) and depth:
-                if alt[j] == "\\":
-                    j += 2
-                    continue
-                depth += {"(": 1, ")": -1}.get(alt[j], 0)
-                j += 1
+            depth, j = _group_end(alt, start)
             if depth or (j < len(alt) and alt[j] in "?*{"):
                 return None
             inner = _anchors(alt[start:j - 1])
