@@ -103,6 +103,14 @@ TAG_NAMES = {
     "int8": "INT8",
     "int4": "INT4",
     "fp16-bf16": "FP16/BF16",
+    # model families
+    "deepseek": "DeepSeek", "qwen": "Qwen", "kimi": "Kimi", "glm": "GLM", "llama": "Llama", "gemma": "Gemma",
+    "minimax": "MiniMax", "granite": "Granite", "mistral": "Mistral", "internvl": "InternVL", "phi": "Phi",
+    "nemotron": "Nemotron", "minicpm": "MiniCPM",
+    # topics
+    "moe": "MoE", "attention": "attention", "kv-cache": "KV cache", "speculative": "speculative decoding",
+    "lora": "LoRA", "cuda-graph": "CUDA graph", "distributed": "distributed", "disaggregation": "PD disaggregation",
+    "rl": "RL", "api-serving": "API serving", "multimodal": "multimodal",
 }
 
 
