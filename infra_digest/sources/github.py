@@ -51,7 +51,7 @@ import logging
 import random
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,6 +123,17 @@ def _next_link(link: str | None) -> str | None:
         if "next" in str(part.get("rel", "")).split():
             return part.get("url")
     return None
+
+
+def _numbered_items(pages: Iterable[Any]) -> Iterator[dict[str, Any]]:
+    """The items of issue/PR listing pages, once each by number (a page boundary that shifts between requests
+    can repeat an item); anything that is not an object with a number is skipped."""
+    seen: set[Any] = set()
+    for page in pages:
+        for item in page:
+            if isinstance(item, dict) and item.get("number") is not None and item["number"] not in seen:
+                seen.add(item["number"])
+                yield item
 
 
 class GitHubClient:
@@ -632,15 +643,8 @@ class GitHubSource:
     ) -> tuple[list[tuple[dt.date, dict[str, Any]]], list[tuple[dt.date, str]]]:
         query = urlencode({"state": "all", "sort": "created", "direction": "desc", "per_page": self.per_page})
         url = f"{base}/issues?{query}"
-        listed: list[dict[str, Any]] = []
-        seen: set[Any] = set()
         try:
-            for page in self.client.pages(url, counters, stop_key="created_at", start=start):
-                for item in page:
-                    if not isinstance(item, dict) or item.get("number") is None or item["number"] in seen:
-                        continue
-                    seen.add(item["number"])
-                    listed.append(item)
+            listed = list(_numbered_items(self.client.pages(url, counters, stop_key="created_at", start=start)))
         except GitHubHTTPError as exc:
             if exc.status in (404, 410):  # issues disabled (410); the repository itself answered the commit listing
                 return [], [(d, f"{repo.repo}: issues are not available (GitHub returned {exc.status} for the issue listing)") for d in wanted]
@@ -706,15 +710,10 @@ class GitHubSource:
         query = urlencode({"state": "closed", "sort": "updated", "direction": "desc", "per_page": self.per_page})
         url = f"{base}/pulls?{query}"
         out: list[dict[str, Any]] = []
-        seen: set[Any] = set()
         try:
-            for page in self.client.pages(url, counters, stop_key="updated_at", start=start):
-                for item in page:
-                    if not isinstance(item, dict) or item.get("number") is None or item["number"] in seen:
-                        continue
-                    seen.add(item["number"])
-                    if item.get("merged_at"):
-                        out.append(item)
+            for item in _numbered_items(self.client.pages(url, counters, stop_key="updated_at", start=start)):
+                if item.get("merged_at"):
+                    out.append(item)
         except GitHubHTTPError as exc:
             if exc.status in (404, 410):  # the repository answered the commit listing: the endpoint is missing
                 notes.append(f"{repo.repo}: merged pull requests are not available (GitHub returned {exc.status} for the pull request listing)")
