@@ -94,26 +94,52 @@ def day(s: str = DAY) -> dt.date:
     return dt.date.fromisoformat(s)
 
 
-PG = {"host": "127.0.0.1", "port": 5432, "user": os.environ.get("INFRA_DIGEST_TEST_PG_USER", "postgres")}
+# The local PostgreSQL (CI starts it); libpq's usual variables override.
+PG = {"host": os.environ.get("PGHOST", "127.0.0.1"), "port": int(os.environ.get("PGPORT", "5432")),
+      "user": os.environ.get("PGUSER", "postgres"), "password": os.environ.get("PGPASSWORD", "")}
+
+
+def pg_admin():
+    """An autocommit connection to the server's `postgres` database."""
+    import psycopg2
+
+    conn = psycopg2.connect(dbname="postgres", connect_timeout=5, **PG)
+    conn.autocommit = True
+    return conn
+
+
+def create_pg_database(prefix: str) -> str:
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    conn = pg_admin()
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        conn.close()
+    return name
+
+
+def drop_pg_database(name: str) -> None:
+    """Drop it (closing its sessions) and make sure it is gone."""
+    conn = pg_admin()
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            cur.execute("SELECT count(*) FROM pg_database WHERE datname = %s", (name,))
+            assert cur.fetchone()[0] == 0
+    finally:
+        conn.close()
 
 
 @contextlib.contextmanager
 def temp_pg_database(prefix: str):
-    """A fresh PostgreSQL database on the local server (CI starts it), dropped afterwards even on failure."""
+    """A fresh PostgreSQL database on the local server, dropped afterwards even on failure."""
     psycopg2 = pytest.importorskip("psycopg2")
     try:
-        admin = psycopg2.connect(dbname="postgres", connect_timeout=5, **PG)
+        name = create_pg_database(prefix)
     except psycopg2.OperationalError as exc:  # pragma: no cover - CI starts the server (.ci/run)
-        pytest.fail(f"PostgreSQL is not reachable on 127.0.0.1:5432: {exc}")
-    admin.autocommit = True
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
+        pytest.fail(f"PostgreSQL is not reachable on {PG['host']}:{PG['port']}: {exc}")
     try:
         yield name
     finally:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            cur.execute("SELECT count(*) FROM pg_database WHERE datname = %s", (name,))
-            assert cur.fetchone()[0] == 0
-        admin.close()
+        drop_pg_database(name)

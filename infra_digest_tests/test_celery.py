@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 
 from infra_digest.storage import lake
-from infra_digest_tests.test_ducklake import compare_histories, create_db, drop_db, lake_uri, pg_available
+from infra_digest_tests.conftest import PG, create_pg_database, drop_pg_database
+from infra_digest_tests.test_ducklake import compare_histories, lake_uri, pg_available
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -135,13 +136,12 @@ def test_backfill_on_two_celery_workers_equals_single_process_run(tmp_path: Path
     assert ref.returncode == 0, ref.stderr
 
     # 2. the distributed deployment: instance + catalog on PostgreSQL, data files in a folder, Redis broker
-    instance_db, catalog_db = create_db("infra_digest_instance_test"), create_db("infra_digest_lake_ctest")
+    instance_db, catalog_db = create_pg_database("infra_digest_instance_test"), create_pg_database("infra_digest_lake_ctest")
     queue = f"infra_digest_test_{uuid.uuid4().hex[:8]}"
     home = tmp_path / "dagster_home"
     home.mkdir()
     # The PostgreSQL instance as shipped; the `duckdb` pool is widened below, as docs/scaling.md tells operators.
     (home / "dagster.yaml").write_text((ROOT / "deploy" / "postgres" / "dagster.yaml").read_text())
-    from infra_digest_tests.test_ducklake import PG
 
     env = {**base_env,
            "DAGSTER_HOME": str(home), "DAGSTER_PG_HOST": PG["host"], "DAGSTER_PG_PORT": str(PG["port"]),
@@ -218,7 +218,7 @@ def test_backfill_on_two_celery_workers_equals_single_process_run(tmp_path: Path
             log.close()
         lake.reset_sessions()
         for name in (instance_db, catalog_db):
-            drop_db(name)
+            drop_pg_database(name)
         _purge_queue(env, queue)
 
 

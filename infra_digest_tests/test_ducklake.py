@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing as mp
-import os
 import subprocess
 import sys
 import time
@@ -22,22 +21,12 @@ import pytest
 from infra_digest.storage import lake
 from infra_digest.storage.db import DatabaseBusyError, LakeError, connect, ddl_tables
 from infra_digest.storage.writes import replace_partitions, transaction
-from infra_digest_tests.conftest import DAY, run_cli
+from infra_digest_tests.conftest import DAY, PG, create_pg_database, drop_pg_database, pg_admin, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
-PG = {"host": os.environ.get("PGHOST", "127.0.0.1"), "port": int(os.environ.get("PGPORT", "5432")),
-      "user": os.environ.get("PGUSER", "postgres"), "password": os.environ.get("PGPASSWORD", "")}
 
 
-# -- PostgreSQL helpers (also used by test_celery) --------------------------------------------------------------------
-def pg_admin():
-    import psycopg2
-
-    conn = psycopg2.connect(dbname="postgres", connect_timeout=3, **PG)
-    conn.autocommit = True
-    return conn
-
-
+# -- PostgreSQL (helpers in conftest; also used by test_celery) ---------------------------------------------------
 def pg_available() -> str | None:
     """None when PostgreSQL answers, else why not."""
     try:
@@ -45,26 +34,6 @@ def pg_available() -> str | None:
         return None
     except Exception as exc:  # noqa: BLE001 - any failure means "not here"
         return f"PostgreSQL at {PG['host']}:{PG['port']} is unreachable ({str(exc).strip().splitlines()[0]})"
-
-
-def create_db(prefix: str) -> str:
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    conn = pg_admin()
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        conn.close()
-    return name
-
-
-def drop_db(name: str) -> None:
-    conn = pg_admin()
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        conn.close()
 
 
 def lake_uri(dbname: str, data_path: Path | None = None) -> str:
@@ -77,13 +46,13 @@ def lake_db(tmp_path_factory):
     why = pg_available()
     if why:
         pytest.skip(why)
-    name = create_db("infra_digest_lake_test")
+    name = create_pg_database("infra_digest_lake_test")
     data = tmp_path_factory.mktemp("lake_data")
     try:
         yield lake_uri(name, data), lake_uri(name)  # (for writers creating the lake, for readers)
     finally:
         lake.reset_sessions()
-        drop_db(name)
+        drop_pg_database(name)
 
 
 def table_rows(db: str, table: str, ignore=("fetched_at", "generated_at")) -> list[tuple]:
@@ -148,7 +117,7 @@ def test_missing_lake_and_missing_catalog_are_one_clear_line(capsys):
     why = pg_available()
     if why:
         pytest.skip(why)
-    name = create_db("infra_digest_lake_empty")
+    name = create_pg_database("infra_digest_lake_empty")
     try:
         with pytest.raises(LakeError, match="no DuckLake history"):
             with connect(lake_uri(name), read_only=True):
@@ -161,7 +130,7 @@ def test_missing_lake_and_missing_catalog_are_one_clear_line(capsys):
         assert "no DuckLake history" in err and len(err.splitlines()) == 1
     finally:
         lake.reset_sessions()
-        drop_db(name)
+        drop_pg_database(name)
     with pytest.raises(LakeError, match="does not exist: create it first"):
         with connect(lake_uri("infra_digest_no_such_db_" + uuid.uuid4().hex[:6]), read_only=True):
             pass
