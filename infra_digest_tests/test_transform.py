@@ -105,3 +105,18 @@ def test_watchlist_validation():
                 {"repos": [{"repo": "a/b|c"}]}):
         with pytest.raises(WatchlistError):
             parse_watchlist(bad)
+
+
+def test_combined_source_takes_commits_from_one_and_issues_from_the_other(tmp_path):
+    from infra_digest.sources.combined import CombinedSource
+
+    c1 = commit(REPO, "from git", date="2026-02-18T05:00:00Z")
+    c2 = commit(REPO, "from api (ignored)", date="2026-02-18T06:00:00Z")
+    a = write_replay(tmp_path / "a", [(REPO, c1)], [("2026-02-18", REPO, issue(REPO, 1, "ignored issue"))])
+    b = write_replay(tmp_path / "b", [(REPO, c2)], [("2026-02-18", REPO, issue(REPO, 2, "kept", created_at="2026-02-18T01:00:00Z"))])
+    (batch,) = CombinedSource(commits=ReplaySource(a), others=ReplaySource(b)).fetch(RepoSpec(REPO, "vLLM"), [D])
+    assert batch.ok and sorted((e.kind, e.id) for e in batch.events) == [("commit", c1["sha"]), ("issue", "2")]
+    assert "commits from replay, issues and PRs from replay" in batch.notes
+    (folder := b / "2026-02-18" / "vllm-project__vllm" / "issues.json").write_text("[")
+    (batch,) = CombinedSource(commits=ReplaySource(a), others=ReplaySource(b)).fetch(RepoSpec(REPO, "vLLM"), [D])
+    assert not batch.ok and batch.error.startswith("replay: ") and str(folder) in batch.error
