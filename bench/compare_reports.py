@@ -31,7 +31,9 @@ def snapshot(out: Path) -> None:
                 cmd = [str(exe), "run", "--date", first, "--to", last, "--source", source, "--lang", lang,
                        "--db", f"{tmp}/{name}.duckdb", "--out", str(out / name)]
                 print(" ".join(cmd[1:]), flush=True)
-                subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, cwd=tmp)
+                done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=tmp)
+                if done.returncode:
+                    sys.exit(f"failed ({done.returncode}):\n{done.stderr}")
 
 
 def _masked(path: Path) -> list[str]:

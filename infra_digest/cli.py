@@ -94,6 +94,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     started = time.monotonic()
     from infra_digest.definitions import INGEST_JOB, REPORT_JOB, build_defs
+    from infra_digest.pipeline.report import EXTENSIONS, report_path
     from infra_digest.defs.partitions import range_tags
     from infra_digest.watchlist import load_watchlist
 
@@ -128,8 +129,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out or settings.env(settings.ENV_REPORTS_DIR, settings.DEFAULT_REPORTS_DIR))
     for i in range(ndays):
         day = first + dt.timedelta(days=i)
-        print(out / f"{day}.{args.lang}.md")
-        print(out / f"{day}.{args.lang}.html")
+        for ext in EXTENSIONS:
+            print(report_path(out, day, args.lang, ext))
     failed = _failed_partitions(args.db or settings.env(settings.ENV_DB, settings.DEFAULT_DB), first, last)
     print(f"infra-digest: done in {time.monotonic() - started:.1f}s", file=sys.stderr)
     if failed:

@@ -6,7 +6,6 @@
 
 import datetime as dt
 import logging
-import os
 import time
 import warnings
 from collections.abc import Sequence
@@ -14,17 +13,16 @@ from pathlib import Path
 
 import dagster as dg
 
-from infra_digest.classify.rules import classify
+from infra_digest.classify import classify, classify_input
 from infra_digest.defs.partitions import keys_by_repo
 from infra_digest.defs.resources import ReportResource, SourceResource, StorageResource
-from infra_digest.report.build import build_report
-from infra_digest.report.context import build_context
+from infra_digest.pipeline.digest import digest_days
+from infra_digest.pipeline.report import render_reports, write_report_files
 from infra_digest.sources.base import SourceError
-from infra_digest.storage.reads import load_day, prefetch, read_partitions
+from infra_digest.storage.reads import read_partitions
 from infra_digest.storage.writes import replace_partitions, transaction
-from infra_digest.summarize.engine import summarize_day
 from infra_digest.summarize.llm import LLMResource
-from infra_digest.transform import classify_input, derive_core
+from infra_digest.transform import derive_core
 from infra_digest.watchlist import RepoSpec
 
 _progress = logging.getLogger("infra_digest.progress")  # the CLI prints these lines
@@ -223,38 +221,20 @@ def _build_assets(watchlist: Sequence[RepoSpec], daily: dg.PartitionsDefinition,
     def daily_digest(context: dg.AssetExecutionContext, storage: StorageResource, report: ReportResource,
                      llm: LLMResource) -> dg.MaterializeResult:
         started = time.monotonic()
-        item_rows, digest_rows, stats = [], [], {}
+        days = _days(context)
         with storage.connect() as conn:
-            summarizer = llm.summarizer(conn)  # None without a model: extractive only
-            days = _days(context)
-            with prefetch(conn, days):  # one query per table for all days, not one per day
-                contexts = {day: build_context(day, watchlist, **load_day(conn, day)) for day in days}
-            for day, ctx in contexts.items():
-                for lang in report.langs:
-                    result = summarize_day(ctx, lang, llm=summarizer)  # uses conn for the LLM cache: outside our transaction
-                    if summarizer is not None:
-                        _say(context, f"digest {day} {lang}: {result.stats.get('llm_calls', 0)} LLM calls, "
-                             f"{result.stats.get('cache_hits', 0)} cache hits, {result.stats.get('fallbacks', 0)} fallbacks")
-                    stats[f"{day}/{lang}"] = result.stats
-                    for (repo, kind, item_id), text in result.items.items():
-                        item_rows.append({"day": day, "repo": repo, "lang": lang, "item_kind": kind, "item_id": item_id,
-                                          "text": text.text, "summarizer": text.summarizer, "fallback_reason": text.fallback_reason})
-                    for section, repo, text in result.sections():
-                        digest_rows.append({"day": day, "lang": lang, "section": section, "repo": repo, "text": text.text,
-                                            "summarizer": text.summarizer, "fallback_reason": text.fallback_reason})
+            out = digest_days(conn, days, watchlist, report.langs, llm.summarizer(conn), say=lambda m: _say(context, m))
             keys = [{"day": d, "lang": lang} for d in days for lang in report.langs]
             with transaction(conn):
-                replace_partitions(conn, "summaries.items", keys, item_rows)
-                replace_partitions(conn, "summaries.digests", keys, digest_rows)
-        totals = {k: sum(st.get(k, 0) or 0 for st in stats.values())
-                  for k in ("llm_sections", "extractive_sections", "fallbacks", "llm_calls", "cache_hits", "prompt_tokens", "completion_tokens")}
-        _say(context, f"digest: {len(days)} day(s) x {len(report.langs)} language(s), {len(item_rows)} gists, {len(digest_rows)} sections, "
-             f"{totals['llm_calls']} LLM calls, {totals['fallbacks']} fallbacks")
+                replace_partitions(conn, "summaries.items", keys, out.item_rows)
+                replace_partitions(conn, "summaries.digests", keys, out.digest_rows)
+        totals = out.totals()
+        _say(context, f"digest: {len(days)} day(s) x {len(report.langs)} language(s), {len(out.item_rows)} gists, "
+             f"{len(out.digest_rows)} sections, {totals['llm_calls']} LLM calls, {totals['fallbacks']} fallbacks")
         return dg.MaterializeResult(metadata={
-            "items": len(item_rows), "sections": len(digest_rows),
+            "items": len(out.item_rows), "sections": len(out.digest_rows),
             **totals,
-            "cost_usd": round(sum(st.get("cost_usd", 0) or 0 for st in stats.values()), 6),
-            "per_day": dg.MetadataValue.json(stats),
+            "per_day": dg.MetadataValue.json(out.stats),
             "duration_s": round(time.monotonic() - started, 3),
         })
 
@@ -269,26 +249,13 @@ def _build_assets(watchlist: Sequence[RepoSpec], daily: dg.PartitionsDefinition,
     )
     def daily_report(context: dg.AssetExecutionContext, storage: StorageResource, report: ReportResource) -> dg.MaterializeResult:
         started = time.monotonic()
-        out_dir = Path(report.out_dir)
-        written, rows = [], []
         generated_at = dt.datetime.now(dt.timezone.utc)
         with storage.connect() as conn:
-            days = _days(context)
-            with prefetch(conn, days):  # one query per table for all days, not one per day
-                for day in days:
-                    for lang in report.langs:
-                        rows.append(build_report(conn, day, lang, watchlist, generated_at))
+            rows = render_reports(conn, _days(context), report.langs, watchlist, generated_at)
             with transaction(conn):
                 replace_partitions(conn, "report.daily", [{"day": r["day"], "lang": r["lang"]} for r in rows], rows)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for row in rows:
-            for ext, text in (("md", row["markdown"]), ("html", row["html"])):
-                path = out_dir / f"{row['day']}.{row['lang']}.{ext}"
-                tmp = path.with_suffix(path.suffix + ".tmp")
-                tmp.write_text(text, encoding="utf-8")
-                os.replace(tmp, path)
-                written.append(str(path))
-        _say(context, f"report: {len(rows)} report(s) written to {out_dir}")
+        written = write_report_files(rows, report.out_dir)
+        _say(context, f"report: {len(rows)} report(s) written to {Path(report.out_dir)}")
         last = rows[-1] if rows else None
         return dg.MaterializeResult(metadata={
             "reports": len(rows),
