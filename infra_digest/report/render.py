@@ -6,6 +6,7 @@ HTML is autoescaped, and Markdown gets HTML and link syntax escaped so that a vi
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from functools import lru_cache
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup, escape
 
+from infra_digest.models import DayContext, DaySummary
 from infra_digest.report.i18n import STRINGS, t, tag_name
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
@@ -56,17 +58,17 @@ def html_prose(value: Any) -> Markup:
     return Markup("\n".join(f"<p>{inline(ln)}</p>" for ln in lines))
 
 
-def _tags(item: dict[str, Any]) -> list[str]:
-    return [*(item.get("hardware") or []), *(item.get("precision") or []), *(item.get("models") or [])]
+def utc_time(ts: dt.datetime | None) -> str:
+    return ts.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if ts else ""
 
 
-def md_tags(item: dict[str, Any]) -> str:
-    tags = _tags(item)
+def md_tags(item: Any) -> str:
+    tags = item.labels.tags
     return (" ·" + "".join(f" `{md_code(tag_name(x))}`" for x in tags)) if tags else ""
 
 
-def html_tags(item: dict[str, Any]) -> Markup:
-    return Markup("".join(f' <span class="tag">{escape(tag_name(x))}</span>' for x in _tags(item)))
+def html_tags(item: Any) -> Markup:
+    return Markup("".join(f' <span class="tag">{escape(tag_name(x))}</span>' for x in item.labels.tags))
 
 
 @lru_cache(maxsize=1)
@@ -79,17 +81,21 @@ def _env() -> jinja2.Environment:
         lstrip_blocks=False,
         keep_trailing_newline=True,
     )
-    env.filters.update(md=md_escape, code=md_code, prose=md_prose, html_prose=html_prose)
+    env.filters.update(md=md_escape, code=md_code, prose=md_prose, html_prose=html_prose, utc=utc_time)
     return env
 
 
-def render(ctx: dict[str, Any], lang: str, *, generated_at: str, sources_line: str, summarizer_line: str) -> tuple[str, str]:
-    """Return (markdown, html) for a context built by :func:`infra_digest.report.context.build_context`."""
+def render(ctx: DayContext, summary: DaySummary, lang: str, *, generated_at: str, sources_line: str,
+           summarizer_line: str) -> tuple[str, str]:
+    """Return (markdown, html) for a day's context and its summary in ``lang``. Neither is changed."""
     if lang not in STRINGS:
         raise ValueError(f"unknown report language {lang!r}; choose one of {', '.join(STRINGS)}")
     env = _env()
     common = {
         "ctx": ctx,
+        "summary": summary,
+        "day_summary": summary.summary.text if summary.summary else None,
+        "day_overview": summary.overview.text if summary.overview else None,
         "lang": lang,
         "t": lambda key, **kw: t(lang, key, **kw),
         "generated_at": generated_at,
