@@ -11,6 +11,7 @@ import duckdb
 from infra_digest.models import DaySummary, Text
 from infra_digest.report.context import build_context
 from infra_digest.report.i18n import source_name, t
+from infra_digest.report.links import DEFAULT_WEB_ORIGIN
 from infra_digest.report.render import render
 from infra_digest.storage.reads import DayReader
 from infra_digest.watchlist import RepoSpec
@@ -38,8 +39,9 @@ def summary_from_rows(items: list[dict[str, Any]], sections: list[dict[str, Any]
 
 
 def build_report(reader: DayReader | duckdb.DuckDBPyConnection, day: dt.date, lang: str, watchlist: Sequence[RepoSpec],
-                 generated_at: dt.datetime) -> dict[str, Any]:
-    """The ``report.daily`` row of ``day`` in ``lang``. ``reader``: a :class:`DayReader` (or a connection)."""
+                 generated_at: dt.datetime, *, web_origin: str = DEFAULT_WEB_ORIGIN) -> dict[str, Any]:
+    """The ``report.daily`` row of ``day`` in ``lang``. ``reader``: a :class:`DayReader` (or a connection);
+    ``web_origin``: the GitHub web origin links may point into."""
     if not isinstance(reader, DayReader):
         reader = DayReader(reader)
     items = reader.read(day, "summaries.items", "AND lang = ?", [lang])
@@ -50,7 +52,7 @@ def build_report(reader: DayReader | duckdb.DuckDBPyConnection, day: dt.date, la
     sources = ctx.sources
     sources_line = ", ".join(source_name(lang, s) for s in sources) if sources else "—"
     md, html = render(ctx, summary, lang, generated_at=generated_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
-                      sources_line=sources_line, summarizer_line=summarizer_line)
+                      sources_line=sources_line, summarizer_line=summarizer_line, web_origin=web_origin)
     stats = {
         "totals": ctx.totals.as_dict(),
         "repos": {r.repo: {"status": r.status, **r.counts.as_dict()} for r in ctx.repos},

@@ -48,11 +48,25 @@ def _labels(row: Mapping[str, Any] | None) -> Labels:
                   **{k: tuple(row.get(k) or ()) for k in ("hardware", "precision", "topics", "models", "rules")})
 
 
-def _top_files(files: Sequence[Mapping[str, Any]], n: int = FILES_SHOWN) -> tuple[FileChange, ...]:
-    ranked = sorted(files, key=lambda f: (-(f.get("additions", 0) + f.get("deletions", 0)), f.get("filename") or ""))
-    return tuple(FileChange(filename=f.get("filename"), status=f.get("status"), additions=f.get("additions", 0),
-                            deletions=f.get("deletions", 0), previous_filename=f.get("previous_filename"))
-                 for f in ranked[:n])
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def _opt_str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _file(f: Mapping[str, Any]) -> FileChange:
+    """A file entry of ``core.commits.files`` (JSON) as a typed record: a field of the wrong type is left out."""
+    return FileChange(filename=_opt_str(f.get("filename")) or "?", status=_opt_str(f.get("status")),
+                      additions=_count(f.get("additions")), deletions=_count(f.get("deletions")),
+                      previous_filename=_opt_str(f.get("previous_filename")))
+
+
+def _top_files(files: Any, n: int = FILES_SHOWN) -> tuple[FileChange, ...]:
+    typed = [_file(f) for f in files if isinstance(f, Mapping)] if isinstance(files, Sequence) else []
+    ranked = sorted(typed, key=lambda f: (-(f.additions + f.deletions), f.filename))
+    return tuple(ranked[:n])
 
 
 def _author(login: str | None, name: str | None = None) -> tuple[str | None, bool]:
