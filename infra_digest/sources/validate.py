@@ -229,6 +229,8 @@ def commit(payload: Any, where: str, *, notes: list[str] | None = None, index: i
            expect_sha: str | None = None) -> dict[str, Any]:
     """A commit list item or detail (``GET /repos/{o}/{r}/commits[/{sha}]``): a cleaned, checked copy."""
     label = item_label("commit", payload, index)
+    if expect_sha is not None and label.startswith("commit item"):
+        label = f"commit {expect_sha[:12]}"
     if not isinstance(payload, dict):
         raise Invalid(where, label, "(item)", f"is a {_kind(payload)}, not an object")
     p = clean_json(payload)

@@ -35,6 +35,18 @@ path with its query, applied ``times`` times (default 1, ``None`` = forever), fi
 ``{"fault": "reset"}``                          the connection is reset (RST) without a response
 ``{"fault": "slow", "delay": 2.0}``             the normal response, after ``delay`` seconds
 ``{"fault": "malformed"}``                      200 with a body that is not JSON
+``{"fault": "json", "body": X}``                 200 (or ``"status"``) with ``X`` as the JSON body (hostile payloads)
+``{"fault": "trickle", "interval": 0.2}``       200 whose body (``"size"`` bytes of a JSON list) comes one byte
+                                                 every ``interval`` seconds
+``{"fault": "trickle_headers", "interval": .2}`` the status line, then the headers one byte at a time
+``{"fault": "hang"}``                            reads the request and never answers (until the server stops,
+                                                 or ``"seconds"``)
+``{"fault": "echo_auth", "where": "body"}``      echoes the request's Authorization header after ``"pad"``
+                                                 (280) characters: in the JSON ``message`` (``"body"``), the
+                                                 reason phrase (``"reason"``), or a ``Retry-After`` header of
+                                                 a 429 (``"retry_after"``); ``"status"`` (403) for the first two.
+                                                 ``"where": "etag"`` / ``"link"``: a normal 200 whose ETag, or
+                                                 whose ``Link`` next URL, carries it
 ==============================================  ===================================================
 
 ``FakeGitHub.requests`` logs every request as ``Req(method, path, status)`` (status 0 for a reset).
@@ -192,6 +204,7 @@ class FakeGitHub:
         self.set_faults(faults or [])
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.stopping = threading.Event()  # ends hanging and trickling answers
 
     # -- control ---------------------------------------------------------------------------------------
     @property
@@ -236,6 +249,7 @@ class FakeGitHub:
         return self
 
     def stop(self) -> None:
+        self.stopping.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -343,6 +357,7 @@ class _Handler(BaseHTTPRequestHandler):
         target = self.path
         auth = self.headers.get("Authorization")
         self._logged = False
+        self._echo = None
         fault = fake._take_fault(target)
         status = 0
         try:
@@ -372,6 +387,59 @@ class _Handler(BaseHTTPRequestHandler):
         if kind == "malformed":
             self._send(200, b'{"sha": "abc", "truncated', {"Content-Type": "application/json", **rl})
             return 200
+        if kind == "json":  # ASCII-escaped, so that lone surrogates travel as JSON escapes
+            self._send(int(f.get("status", 200)), json.dumps(f.get("body")).encode(), {"Content-Type": "application/json", **rl})
+            return int(f.get("status", 200))
+        if kind == "hang":
+            self._log_once(0)
+            fake.stopping.wait(float(f.get("seconds", 120)))
+            self.close_connection = True
+            return 0
+        if kind == "trickle":
+            size = int(f.get("size", 200))
+            body = b"[" + b" " * max(0, size - 2) + b"]"
+            self._log_once(200)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.flush()
+            for i in range(len(body)):
+                if fake.stopping.wait(float(f.get("interval", 0.2))):
+                    break
+                self.wfile.write(body[i : i + 1])
+                self.wfile.flush()
+            self.close_connection = True
+            return 200
+        if kind == "trickle_headers":
+            self._log_once(200)
+            self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+            self.wfile.flush()
+            for b in b"X-Slow: " + b"a" * int(f.get("size", 200)) + b"\r\nContent-Length: 2\r\n\r\n[]":
+                if fake.stopping.wait(float(f.get("interval", 0.2))):
+                    break
+                self.wfile.write(bytes([b]))
+                self.wfile.flush()
+            self.close_connection = True
+            return 200
+        if kind == "echo_auth":
+            echo = "x" * int(f.get("pad", 280)) + f"Authorization: {self.headers.get('Authorization')}"
+            where = f.get("where", "body")
+            if where == "body":
+                return self._error(int(f.get("status", 403)), echo, rl)
+            if where == "reason":
+                body = b"<html>no</html>"
+                self._log_once(int(f.get("status", 403)))
+                self.send_response(int(f.get("status", 403)), echo)
+                for k, v in {"Content-Type": "text/html", "Content-Length": str(len(body)), **rl}.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(body)
+                return int(f.get("status", 403))
+            if where == "retry_after":
+                return self._error(429, "Too Many Requests", {**rl, "Retry-After": echo})
+            self._echo = (where, echo)  # "etag" / "link": the normal answer, with the header carrying it
+            return None
         if kind == "rate_limit":
             reset = int(time.time() + float(f.get("reset_in", 60)))
             rl.update({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset), "X-RateLimit-Used": rl["X-RateLimit-Limit"]})
@@ -435,6 +503,15 @@ class _Handler(BaseHTTPRequestHandler):
         h = {"Content-Type": "application/json; charset=utf-8", "ETag": etag, "Cache-Control": "private, max-age=60", **rl}
         if link:
             h["Link"] = link
+        echo = getattr(self, "_echo", None)
+        if echo is not None:
+            self._echo = None
+            if echo[0] == "etag":
+                h["ETag"] = 'W/"' + echo[1].replace('"', "") + '"'
+            elif echo[0] == "link":
+                q = urlsplit(target)
+                h["Link"] = f'<{self._base()}{q.path}?{q.query}&p={echo[1].replace(" ", "+")}&page=2>; rel="next"'
+
         self._send(200, body, h)
         return 200
 

@@ -142,16 +142,16 @@ def commit_detail(client: GitHubClient, repo: RepoSpec, sha: str) -> CommitDetai
     first = body.get("files")
     files = list(first) if isinstance(first, list) else []
     seen = {url}
-    next_url = next_link(link)
+    next_url = client.follow(next_link(link))
     paged = False
-    while next_url and next_url not in seen and client._same_origin(next_url):
+    while next_url and next_url not in seen:
         seen.add(next_url)
         page, link = client.get(next_url, immutable=True)
         paged = True
         more = page.get("files") if isinstance(page, dict) else None
         if isinstance(more, list):
             files.extend(more)
-        next_url = next_link(link)
+        next_url = client.follow(next_link(link))
     if paged:
         body = {**body, "files": files}
     return CommitDetail(url, body, len(files) >= MAX_COMMIT_FILES)
