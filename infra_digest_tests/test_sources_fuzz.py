@@ -47,7 +47,14 @@ FIELDS = {
         ("number",), ("title",), ("body",), ("state",), ("html_url",), ("user",), ("user", "login"), ("labels",),
         ("created_at",), ("merged_at",), ("merge_commit_sha",), ("additions",), ("deletions",), ("changed_files",),
     ],
+    "release": [
+        ("tag_name",), ("name",), ("body",), ("draft",), ("prerelease",), ("published_at",), ("created_at",),
+        ("html_url",), ("author",), ("author", "login"),
+    ],
 }
+RELEASE = {"tag_name": "v1.0.0", "name": "v1.0.0", "draft": False, "prerelease": False, "body": "notes",
+           "created_at": "2026-01-06T09:00:00Z", "published_at": "2026-01-06T10:00:00Z",
+           "html_url": "https://github.com/acme/kernels/releases/tag/v1.0.0", "author": {"login": "bot"}}
 
 HOSTILE: list[Any] = [
     None, "", 0, -1, 1, 2**31, 2**40, 10**30, 1.5, float("inf") if False else 1e308, True, [], {}, ["x"], [1, 2], {"a": 1},
@@ -64,6 +71,8 @@ def _base(kind: str) -> dict:
         return json.loads((FOLDER / "commits" / f"{sha}.json").read_text())
     if kind == "issue":
         return json.loads((FOLDER / "issues.json").read_text())[0]
+    if kind == "release":
+        return copy.deepcopy(RELEASE)
     return json.loads((FOLDER / "pulls.json").read_text())[0]
 
 
@@ -153,16 +162,19 @@ def test_replay_source_never_raises(tmp_path: Path):
     outcomes = {"ok": 0, "failed": 0}
     for kind, payload, desc in CASES:
         path = folder / ("commits" if kind == "commit" else "") / (f"{sha}.json" if kind == "commit" else f"{kind}s.json")
-        original = path.read_text()
+        original = path.read_text() if path.exists() else None
         if kind == "commit":
             path.write_text(json.dumps(payload))
         else:
-            items = json.loads(original)
+            items = json.loads(original) if original else [None]
             path.write_text(json.dumps([payload, *items[1:]]))
         try:
             batches = list(ReplaySource(root).fetch(KERNELS, days))
         finally:
-            path.write_text(original)
+            if original is None:
+                path.unlink()
+            else:
+                path.write_text(original)
         _check(batches, days, desc, "replay")
         assert batches[0].ok, desc  # the folder of the 6th never fails the 5th
         outcomes["ok" if batches[1].ok else "failed"] += 1
@@ -181,10 +193,12 @@ def test_github_source_never_raises():
                 faults = [{"match": f"/commits/{sha}", "fault": "json", "body": payload, "times": None}]
             elif kind == "issue":
                 faults = [{"match": "/repos/acme/kernels/issues?", "fault": "json", "body": [payload, *issues[1:]], "times": None}]
-            else:
+            elif kind == "pull":
                 faults = [{"match": "/repos/acme/kernels/pulls?", "fault": "json", "body": [payload], "times": None}]
+            else:
+                faults = [{"match": "/repos/acme/kernels/releases?", "fault": "json", "body": [payload], "times": None}]
             fake.set_faults(faults)
-            batches = list(GitHubSource(client).fetch(KERNELS, days))
+            batches = list(GitHubSource(client, releases=True).fetch(KERNELS, days))
             _check(batches, days, desc, "github")
             outcomes["ok" if all(b.ok for b in batches) else "failed"] += 1
     assert outcomes["ok"] > 15 and outcomes["failed"] > 50, outcomes

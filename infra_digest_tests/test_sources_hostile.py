@@ -82,6 +82,8 @@ BAD_COMMITS = {
     "committer date a number": (lambda b: b["commit"]["committer"].__setitem__("date", 1767700000), "'commit.committer.date' is not a date string"),
     "additions a float": (lambda b: b["files"][0].__setitem__("additions", 1.5), "'files[0].additions' is a number, not a count"),
     "stats overflow": (lambda b: b["stats"].__setitem__("additions", 2**40), "'stats.additions' is 1099511627776, outside"),
+    "file counts that overflow a sum": (lambda b: b.__setitem__("files", [{"filename": f"f{i}", "additions": 2**31 - 1} for i in range(2)]),
+                                        "'files[*].additions' add up to 4294967294"),
 }
 
 

@@ -6,9 +6,11 @@ Layout::
     <dir>/<day>/<owner>__<name>/commits/<sha>.json   GET /repos/{o}/{r}/commits/{sha}
     <dir>/<day>/<owner>__<name>/issues.json          GET /repos/{o}/{r}/issues?state=all items (optional)
     <dir>/<day>/<owner>__<name>/pulls.json           GET /repos/{o}/{r}/pulls?state=closed items (optional)
+    <dir>/<day>/<owner>__<name>/releases.json        GET /repos/{o}/{r}/releases items (optional)
 
 Day membership follows the data, not the folder: a commit belongs to the day of its committer date, an
-issue to the day it was created, a pull request to the days it was created and merged. Because a
+issue to the day it was created, a pull request to the days it was created and merged, a release to the day
+it was published (drafts are never read). Because a
 recording made in another timezone, or a commit committed just after midnight, can sit in a neighbouring
 folder, the source reads the folders of the day before and after too. An item whose timestamp is unknown
 (``created_at: null``) falls back to the folder it was recorded in.
@@ -133,6 +135,18 @@ class ReplaySource:
                 days = {d for d in (created, merged) if d is not None} or {folder_day}
                 for day in days:
                     yield day, RawEvent(kind, str(item["number"]), item), notes
+        path = folder / "releases.json"
+        if path.exists():
+            for i, item in enumerate(_load_json(path, list, root)):
+                notes = []
+                try:
+                    item = validate.release(item, str(path), notes=notes, index=i)
+                except validate.Invalid as exc:
+                    raise ReplayFileError(str(exc)) from None
+                if item.get("draft"):
+                    continue
+                day = self._day(validate.safe_ts(item.get("published_at"))) or folder_day
+                yield day, RawEvent("release", item["tag_name"], item), notes
 
     # -- Source protocol -------------------------------------------------------------------------
     def fetch(self, repo: RepoSpec, days: Sequence[dt.date]) -> Iterator[DayBatch]:

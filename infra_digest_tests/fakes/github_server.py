@@ -15,6 +15,8 @@ Served with GitHub's semantics (as far as the digest uses them):
 - ``GET /repos/{o}/{r}/pulls``: items of every day's ``pulls.json`` plus pull requests derived from
   ``issues.json`` items carrying ``pull_request``; ``state``, ``sort`` (created|updated), ``direction``,
   ``per_page``, ``page``.
+- ``GET /repos/{o}/{r}/releases``: items of every day's ``releases.json`` (drafts included, as GitHub shows them
+  to a token with push access), newest ``created_at`` first, ``per_page``, ``page``.
 - ``GET /repos/{o}/{r}`` (``default_branch`` from ``manifest.json`` when present, else ``main``) and
   ``GET /rate_limit``.
 - A weak ``ETag`` (hash of the body) on every 200, and 304 for a matching ``If-None-Match``.
@@ -107,6 +109,7 @@ class _Repo:
     details: dict[str, dict[str, Any]] = field(default_factory=dict)  # sha -> detail
     issues: dict[int, tuple[dict[str, Any], str]] = field(default_factory=dict)  # number -> (item, file day)
     pulls: dict[int, tuple[dict[str, Any], str]] = field(default_factory=dict)  # from pulls.json
+    releases: dict[str, dict[str, Any]] = field(default_factory=dict)  # tag -> item, from releases.json
 
 
 def load_replay(replay_dir: str | Path) -> dict[str, _Repo]:
@@ -144,6 +147,10 @@ def load_replay(replay_dir: str | Path) -> dict[str, _Repo]:
             if (repo_dir / "commits").is_dir():
                 for p in repo_dir.joinpath("commits").glob("*.json"):
                     repo.details[p.stem] = json.loads(p.read_text(encoding="utf-8"))
+            rel = repo_dir / "releases.json"
+            if rel.exists():
+                for item in json.loads(rel.read_text(encoding="utf-8")):
+                    repo.releases[item["tag_name"]] = item
             for name, target in (("issues.json", repo.issues), ("pulls.json", repo.pulls)):
                 f = repo_dir / name
                 if f.exists():
@@ -574,6 +581,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._issues(repo, query, path)
         if rest == ["pulls"]:
             return self._pulls(repo, query, path)
+        if rest == ["releases"]:
+            items = sorted(repo.releases.values(), key=lambda r: (_ts(r.get("created_at")) or _day_start("2000-01-01"), r["tag_name"]), reverse=True)
+            return self._page(items, query, path)
         return None
 
     def _commits(self, repo: _Repo, query: dict[str, str], path: str) -> Any:

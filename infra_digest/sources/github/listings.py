@@ -12,6 +12,8 @@
 ``pull``    ``GET /repos/{o}/{r}/pulls?state=closed&sort=updated&direction=desc&per_page=100``, stopped the
             same way at the first page reaching ``updated_at`` < range start (merging a PR updates it, so every
             PR merged in the range is before that point). Only merged ones are yielded.
+``release`` ``GET /repos/{o}/{r}/releases?per_page=100`` (newest created first), stopped at the first page
+            reaching a release created more than 30 days before the range start (see ``RELEASE_GRACE``).
 
 Items are yielded as the API sent them (validation is the source's job). A listing that the repository does not
 offer (an empty repository, issues disabled...) raises :class:`Unavailable`, whose text is the note to show.
@@ -130,6 +132,25 @@ def merged_pulls(client: GitHubClient, repo: RepoSpec, start: dt.datetime, per_p
             raise Unavailable(
                 f"{repo.repo}: merged pull requests are not available (GitHub returned {exc.status} for the pull request listing)"
             ) from None
+        raise
+
+
+#: releases are listed newest created first; a release published in the range may have been created (as a draft,
+#: or for an older tag) up to this long before the range start and is still found
+RELEASE_GRACE = dt.timedelta(days=30)
+
+
+def releases(client: GitHubClient, repo: RepoSpec, start: dt.datetime, per_page: int) -> Iterator[tuple[str, Any]]:
+    """(listing URL, item) of ``GET /repos/{o}/{r}/releases``, newest created first, up to the first page reaching
+    a release created more than :data:`RELEASE_GRACE` before ``start``. Drafts included (the source drops them)."""
+    url = f"{repo_base(client, repo)}/releases?{urlencode({'per_page': per_page})}"
+    try:
+        for page in client.pages(url, stop_key="created_at", start=start - RELEASE_GRACE):
+            for item in page:
+                yield url, item
+    except GitHubHTTPError as exc:
+        if exc.status in (404, 410):
+            raise Unavailable(f"{repo.repo}: releases are not available (GitHub returned {exc.status} for the release listing)") from None
         raise
 
 
