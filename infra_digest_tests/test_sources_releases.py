@@ -96,3 +96,33 @@ def test_a_bad_release_fails_only_its_day(replay: Path):
                                                    releases=True).fetch(KERNELS, [D5, D6, D7])}
     assert batches[D5].ok and batches[D6].ok and not batches[D7].ok
     assert "'tag_name' is empty" in batches[D7].error and "/releases" in batches[D7].error
+
+
+def test_git_tags_annotated_by_tagger_date_lightweight_by_commit_and_marked(tmp_path: Path):
+    from infra_digest.sources.git import GitSource
+    from infra_digest_tests.test_git_source import WorkRepo
+
+    home = tmp_path / "home"
+    home.mkdir()
+    r = WorkRepo(tmp_path / "remote", home)
+    r.write("a.txt", "a\n")
+    first = r.commit("first", "2026-03-01T10:00:00Z")
+    r.git("tag", "light-1")  # lightweight: dated by its commit (1 March)
+    r.write("a.txt", "b\n")
+    second = r.commit("second", "2026-03-01T12:00:00Z")
+    # annotated on 2 March at 00:30 (+02:00 = 1 March 22:30 UTC) and on 3 March
+    r.git("tag", "-a", "v1.0.0", "-m", "Release 1.0.0", env={"GIT_COMMITTER_DATE": "2026-03-02T00:30:00+02:00"})
+    r.git("tag", "-a", "v1.1.0rc1", first, "-m", "RC", env={"GIT_COMMITTER_DATE": "2026-03-03T09:00:00Z"})
+    spec, remotes, days = RepoSpec("o/r", "R"), {"o/r": str(r.path)}, [dt.date(2026, 3, d) for d in (1, 2, 3)]
+    plain = list(GitSource(tmp_path / "m", remotes=remotes).fetch(spec, days))
+    assert not any(e.kind == "release" for b in plain for e in b.events)  # tags only when asked for
+    # the same mirror, now asked for tags: the next fetch brings them
+    out = {b.day: b for b in GitSource(tmp_path / "m", remotes=remotes, tags=True).fetch(spec, days)}
+    assert all(b.ok for b in out.values())
+    rel = {d: {e.id: e.payload for e in b.events if e.kind == "release"} for d, b in out.items()}
+    assert sorted(rel[days[0]]) == ["light-1", "v1.0.0"] and sorted(rel[days[2]]) == ["v1.1.0rc1"] and rel[days[1]] == {}
+    light, annotated = rel[days[0]]["light-1"], rel[days[0]]["v1.0.0"]
+    assert light["lightweight"] is True and light["published_at"] == "2026-03-01T10:00:00Z" and light["target_commitish"] == first
+    assert annotated["lightweight"] is False and annotated["published_at"] == "2026-03-01T22:30:00Z"
+    assert annotated["name"] == "Release 1.0.0" and annotated["target_commitish"] == second
+    assert rel[days[2]]["v1.1.0rc1"]["target_commitish"] == first

@@ -24,7 +24,8 @@ source gives for the same commits:
 - **Logins** only where the e-mail names them (``<id>+<login>@users.noreply.github.com``,
   ``<login>@users.noreply.github.com``; ``noreply@github.com`` is ``web-flow``), else ``null``.
 
-The git source yields only ``commit`` events: issues and pull requests come from the github source.
+The git source yields ``commit`` events (and, with ``tags=True``, ``release`` events for tags): issues and pull
+requests come from the github source.
 """
 
 from __future__ import annotations
@@ -361,6 +362,57 @@ def read_commits(gitdir: str | Path, repo: str, ref: str, days: Iterable[dt.date
     return CommitsByDay(out, walked, problems, notes)
 
 
+_TAG_FORMAT = "%(refname:strip=2)%00%(objecttype)%00%(objectname)%00%(taggerdate:iso-strict)%00%(committerdate:iso-strict)%00%(*objectname)%00%(contents:subject)"
+
+
+def read_tags(gitdir: str | Path, repo: str, days: Iterable[dt.date],
+              tz: dt.tzinfo = dt.timezone.utc) -> tuple[dict[dt.date, list[dict[str, Any]]], list[str]]:
+    """Tags of the mirror as release-shaped payloads (``GET /repos/{o}/{r}/releases`` fields), per day.
+
+    An annotated tag is dated by its tagger date and named by its subject; a lightweight tag by the committer date
+    of its commit, with ``lightweight: true`` (and no name). Tags of trees or blobs are skipped. ``draft`` is
+    false and ``prerelease`` null (a tag says nothing about it); ``target_commitish`` is the tagged commit.
+    Returns (payloads by day, notes about unreadable tags).
+    """
+    wanted = set(days)
+    out: dict[dt.date, list[dict[str, Any]]] = {d: [] for d in wanted}
+    notes: list[str] = []
+    raw = _run(["git", f"--git-dir={gitdir}", "for-each-ref", f"--format={_TAG_FORMAT}", "refs/tags"])
+    for line in raw.split(b"\n"):
+        if not line:
+            continue
+        fields = line.split(b"\x00")
+        if len(fields) != 7:
+            notes.append(f"tag line not understood: {_dec(line[:80])!r}")
+            continue
+        name, otype, oid, tagger_date, commit_date, peeled, subject = (_dec(f) for f in fields)
+        lightweight = otype == "commit"
+        if otype not in ("commit", "tag"):
+            continue
+        when = commit_date if lightweight else tagger_date
+        try:
+            day = dt.datetime.fromisoformat(when).astimezone(tz).date()
+        except ValueError:
+            notes.append(f"tag {name!r} has no readable date: skipped")
+            continue
+        if day not in wanted:
+            continue
+        out[day].append({
+            "tag_name": name,
+            "name": None if lightweight else subject,
+            "body": None,
+            "draft": False,
+            "prerelease": None,
+            "created_at": _utc(when),
+            "published_at": _utc(when),
+            "html_url": f"https://github.com/{repo}/releases/tag/{name}",
+            "target_commitish": oid if lightweight else peeled,
+            "lightweight": lightweight,
+            "author": None,
+        })
+    return out, notes
+
+
 # --------------------------------------------------------------------------------------------------
 # Mirrors
 # --------------------------------------------------------------------------------------------------
@@ -396,6 +448,8 @@ class GitSource:
     ``log``: receives one line per clone/fetch (progress for the CLI / Dagster logs).
     ``tz``: the days' timezone (UTC by default, like every source).
     ``now``: the clock (aware UTC datetime) deciding which days have begun.
+    ``tags``: also fetch tags and yield them as ``release`` events (see :func:`read_tags`), dated by the tagger
+    date of an annotated tag, or by its commit's committer date for a lightweight tag (marked ``lightweight``).
 
     A day the source cannot answer for fails: one that has not begun, and, when ``git fetch`` failed, one that
     began after the mirror was last updated. A day before that is answered from the old mirror with
@@ -407,7 +461,7 @@ class GitSource:
 
     def __init__(self, mirror_dir: Path | str = "data/git", *, fetch: bool = True,
                  remotes: dict[str, str] | None = None, log: Callable[[str], None] | None = None,
-                 tz: dt.tzinfo = dt.timezone.utc, now: Callable[[], dt.datetime] | None = None):
+                 tz: dt.tzinfo = dt.timezone.utc, now: Callable[[], dt.datetime] | None = None, tags: bool = False):
         if shutil.which("git") is None:
             raise SourceError("the git source needs the `git` command, which is not on PATH")
         self.mirror_dir = Path(mirror_dir)
@@ -416,6 +470,7 @@ class GitSource:
         self.log = log or (lambda _msg: None)
         self.tz = tz
         self.now = now or (lambda: dt.datetime.now(dt.timezone.utc))
+        self.tags = tags
         self._states: dict[str, MirrorState] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
@@ -471,7 +526,7 @@ class GitSource:
                 else:
                     self._configure_remote(path, remote)
                 self.log(f"git: {repo.repo}: remote changed from {current or '(none)'} to {remote}")
-            _run(["git", f"--git-dir={path}", "fetch", "--prune", "--no-tags", "--quiet", "origin"],
+            _run(["git", f"--git-dir={path}", "fetch", "--prune", "--no-tags", "--quiet", "origin", *self._refspecs()],
                  timeout=NETWORK_TIMEOUT)
         except GitCommandError as exc:
             secs = time.perf_counter() - t0
@@ -501,11 +556,15 @@ class GitSource:
             _run(["git", "init", "--bare", "--quiet", str(tmp)])
             self._configure_remote(tmp, remote)
             _run(["git", f"--git-dir={tmp}", "symbolic-ref", "HEAD", f"refs/heads/{branch}"])
-            _run(["git", f"--git-dir={tmp}", "fetch", "--no-tags", "--quiet", "origin"], timeout=NETWORK_TIMEOUT)
+            _run(["git", f"--git-dir={tmp}", "fetch", "--no-tags", "--quiet", "origin", *self._refspecs()], timeout=NETWORK_TIMEOUT)
             os.replace(tmp, path)
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
+
+    def _refspecs(self) -> list[str]:
+        """Explicit refspecs when tags are wanted (branches and tags); none: the configured ones (branches)."""
+        return ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"] if self.tags else []
 
     def _mark_fetched(self, path: Path) -> None:
         """Remember when the mirror was last brought up to date (git keeps no such time of its own)."""
@@ -534,6 +593,7 @@ class GitSource:
         notes = list(state.notes)
         error: str | None = state.error
         result: CommitsByDay | None = None
+        tags_by_day: dict[dt.date, list[dict[str, Any]]] = {}
         t0 = time.perf_counter()
         if error is None:
             ref = f"refs/heads/{repo.branch}"
@@ -544,8 +604,12 @@ class GitSource:
             else:
                 try:
                     result = read_commits(state.path, repo.repo, ref, days, self.tz)
+                    if self.tags:
+                        tags_by_day, tag_notes = read_tags(state.path, repo.repo, days, self.tz)
+                        notes += tag_notes
                 except (GitCommandError, OSError, ValueError) as exc:
                     error = f"reading the git mirror {state.path} failed: {exc}"
+                    result = None
         ms = int((time.perf_counter() - t0) * 1000)
         now = self.now()
         for d in days:
@@ -572,6 +636,13 @@ class GitSource:
                         problems.append(str(exc))
                         continue
                     events.append(RawEvent("commit", p["sha"], p))
+                for p in tags_by_day.get(d, []):
+                    try:
+                        p = validate.release(p, where, notes=batch.notes)
+                    except validate.Invalid as exc:
+                        problems.append(str(exc))
+                        continue
+                    events.append(RawEvent("release", p["tag_name"], p))
                 batch.events = events
                 batch.notes += result.notes
                 if problems:
