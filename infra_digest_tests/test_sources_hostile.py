@@ -288,3 +288,15 @@ def test_no_piece_of_the_token_reaches_errors_notes_stats_logs_cache_or_records(
     assert not leaked, leaked
     raw = db.read_bytes()
     assert not [p for p in _pieces(TOKEN) if p.encode() in raw]
+
+
+def test_git_remote_credentials_never_reach_errors_notes_or_logs(tmp_path: Path):
+    from infra_digest.sources.git import GitSource
+
+    secret = "ghp_gitREMOTEsecret0123456789"
+    remote = f"https://x-access-token:{secret}@127.0.0.1:9/acme/kernels.git"
+    lines: list[str] = []
+    (b,) = GitSource(tmp_path / "m", remotes={"acme/kernels": remote}, log=lines.append).fetch(KERNELS, [D5])
+    assert not b.ok and "***@127.0.0.1:9" in b.error
+    blob = json.dumps([b.error, b.notes, b.stats]) + "\n".join(lines)
+    assert not [p for p in _pieces(secret) if p in blob]

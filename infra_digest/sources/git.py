@@ -45,6 +45,7 @@ from typing import IO, Any
 
 from infra_digest.sources import validate
 from infra_digest.sources.base import DayBatch, RawEvent, SourceError, day_bounds
+from infra_digest.sources.secrets import hide_credentials
 from infra_digest.watchlist import RepoSpec
 
 __all__ = ["GitSource", "MirrorState", "read_commits", "login_for", "STATUS"]
@@ -467,7 +468,7 @@ class GitSource:
         self.mirror_dir = Path(mirror_dir)
         self.update_mirrors = fetch
         self.remotes = dict(remotes or {})
-        self.log = log or (lambda _msg: None)
+        self._log = log or (lambda _msg: None)
         self.tz = tz
         self.now = now or (lambda: dt.datetime.now(dt.timezone.utc))
         self.tags = tags
@@ -477,6 +478,10 @@ class GitSource:
 
     def __repr__(self) -> str:
         return f"GitSource({str(self.mirror_dir)!r}, fetch={self.update_mirrors})"
+
+    def log(self, msg: str) -> None:
+        """Progress lines, with any credentials in a remote URL hidden."""
+        self._log(hide_credentials(msg))
 
     # -- mirrors ---------------------------------------------------------------------------------
     def mirror_path(self, repo: RepoSpec) -> Path:
@@ -648,4 +653,6 @@ class GitSource:
                 if problems:
                     batch.error = "; ".join(problems)
                 batch.stats = {"items": len(batch.events), "commits_walked": result.walked, "read_ms": ms}
+            batch.error = hide_credentials(batch.error) if batch.error else None
+            batch.notes = [hide_credentials(n) for n in batch.notes]
             yield batch
