@@ -28,9 +28,8 @@ def _object_type(tax: Taxonomy, masked: str, start: int) -> str | None:
         w = m.group(0).lower()
         if w in tax.object_stop:
             break
-        tail = masked[m.start():]
         for typ, rx in tax.object_types:
-            if rx.match(tail):
+            if rx.match(masked, m.start()):
                 return typ
         words += 1
         pos = m.end()

@@ -7,12 +7,27 @@ the same row shape first, so both go through the same normalisation.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-__all__ = ["ClassifyInput", "KINDS", "classify_input", "first_line", "input_from_github"]
+__all__ = ["ClassifyInput", "KINDS", "MAX_BODY_CHARS", "MAX_TITLE_CHARS", "classify_input", "first_line", "input_from_github"]
 
 KINDS = ("commit", "pull_request", "issue")
+
+
+# What is classified of an item: enough for every rule, and bounded, so that any input costs linear time and
+# little memory (a 10 MB body or a 100 KB title is cut, not scanned).  GitHub caps issue and PR titles at 256
+# characters; the rules read the body's first lines (issue cues: its first 600 characters).
+MAX_TITLE_CHARS = 1_000
+MAX_BODY_CHARS = 16_000
+MAX_LABELS = 100
+MAX_LABEL_CHARS = 100
+MAX_PATHS = 10_000
+MAX_PATH_CHARS = 1_000
+
+# str.splitlines() boundaries
+_LINE_BREAK = re.compile("[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 @dataclass(frozen=True)
@@ -23,10 +38,30 @@ class ClassifyInput:
     labels: tuple[str, ...] = ()
     paths: tuple[str, ...] = ()  # file paths touched (commits/PRs)
 
+    def bounded(self) -> "ClassifyInput":
+        """This input with every field within the limits above (itself when it already is)."""
+        if self.title is None or self.body is None:  # tolerated, as before: treated as empty
+            return ClassifyInput(self.kind, self.title or "", self.body or "", self.labels, self.paths).bounded()
+        if (len(self.title) <= MAX_TITLE_CHARS and len(self.body) <= MAX_BODY_CHARS
+                and len(self.labels) <= MAX_LABELS and len(self.paths) <= MAX_PATHS
+                and all(len(x) <= MAX_LABEL_CHARS for x in self.labels)
+                and all(len(x) <= MAX_PATH_CHARS for x in self.paths)):
+            return self
+        return ClassifyInput(
+            kind=self.kind,
+            title=self.title[:MAX_TITLE_CHARS],
+            body=self.body[:MAX_BODY_CHARS],
+            labels=tuple(x[:MAX_LABEL_CHARS] for x in self.labels[:MAX_LABELS]),
+            paths=tuple(x[:MAX_PATH_CHARS] for x in self.paths[:MAX_PATHS]),
+        )
+
 
 def first_line(text: str | None) -> str:
-    """A commit message's title: its first non-blank line, stripped."""
-    return (text or "").strip().splitlines()[0].strip() if (text or "").strip() else ""
+    """A commit message's title: its first non-blank line, stripped (as ``text.strip().splitlines()[0]``,
+    without splitting the whole message)."""
+    rest = (text or "").lstrip()
+    m = _LINE_BREAK.search(rest)
+    return (rest[:m.start()] if m else rest).strip()
 
 
 def _str(v: Any) -> str:

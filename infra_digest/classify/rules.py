@@ -58,6 +58,7 @@ class Labels:
 def classify(item: ClassifyInput, taxonomy: Taxonomy | None = None) -> Labels:
     """Classify one item.  Pure: depends only on `item` and the taxonomy."""
     tax = taxonomy or load_taxonomy()
+    item = item.bounded()  # linear time and bounded memory on any input
     kind = item.kind if item.kind in KINDS else "commit"
     title = clean_title(item.title)
     prefixes, rest = parse_prefixes(tax, title)

@@ -133,7 +133,7 @@ class Taxonomy:
         self.object_window = int(obj.get("window_words", 5))
         self.object_stop = frozenset(obj.get("stop_words") or ())
         self.object_types = [
-            (t, re.compile(rf"^(?:{rx})(?![A-Za-z0-9])", re.I)) for t, rx in (obj.get("types") or {}).items()
+            (t, re.compile(rf"(?:{rx})(?![A-Za-z0-9])", re.I)) for t, rx in (obj.get("types") or {}).items()
         ]
         self.title_starts = [(t, re.compile(rf"^(?:{rx})", re.I)) for t, rx in (data.get("title_starts") or {}).items()]
         self.commit_defaults = dict(data.get("commit_defaults") or {})
