@@ -96,8 +96,20 @@ def commit_type(tax: Taxonomy, item: ClassifyInput, prefixes: list[Prefix], rest
     title = item.title or ""
     if tax.revert_title is not None and tax.revert_title.match(title):
         return "revert", "prefix:Revert"
+    decided = _commit_type(tax, item, prefixes, rest)
+    typ, rule = decided
+    if typ in tax.area_over_types and not rule.startswith("path:"):
+        pathcat = paths_category(tax, item.paths)
+        if pathcat in tax.area_over_types_areas and pathcat != typ:  # an area prefix ("[CI]") is not in area_over_types
+            return pathcat, f"path:{pathcat}"
+    return decided
+
+
+def _commit_type(tax: Taxonomy, item: ClassifyInput, prefixes: list[Prefix], rest: str) -> tuple[str, str]:
     fallback: tuple[str, str] | None = None
     for p in prefixes:
+        if p.key in tax.ignored_prefixes:
+            continue
         if p.conventional and p.scope and p.scope in tax.scope_types and p.key not in tax.scope_never_for:
             if tax.prefix_type(p.key) or p.key in tax.scope_also_for:
                 return tax.scope_types[p.scope], f"prefix:{p.raw}"
