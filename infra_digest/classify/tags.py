@@ -111,6 +111,9 @@ def _weighted_path_tags(tax: Taxonomy, item: ClassifyInput, infos: list) -> dict
             out[key] = f"path-main:{alias_of[key]}"
         elif lines and by_lines >= pw["share_of_lines"]:
             out[key] = f"path-lines:{alias_of[key]}"
-        elif len(idx) >= pw["min_files"] and len(idx) / len(code) >= pw["share_of_files"]:
+        elif len(idx) >= pw["min_files"].get(key[0], 1_000_000) and len(idx) / len(code) >= pw["share_of_files"]:
             out[key] = f"path-files:{alias_of[key]}"
+        elif pw["kernel_files"] is not None and sum(
+                1 for i in idx if pw["kernel_files"].search(item.paths[i])) >= pw["min_kernel_files"]:
+            out[key] = f"path-kernels:{alias_of[key]}"
     return out

@@ -115,6 +115,7 @@ class Taxonomy:
         self.ignored_prefixes = frozenset(norm_key(k) for k in cp.get("ignored") or ())
         self.area_over_types = frozenset(data.get("area_over_types") or ())
         self.area_over_types_areas = frozenset(data.get("area_over_types_areas") or ())
+        self.area_needs_files = {t: frozenset(c) for t, c in (data.get("area_needs_files") or {}).items()}
         mg = data.get("merges") or {}
         self.merge_title = re.compile(mg["title"], re.I) if mg.get("title") else None
         self.merge_branch_ignored = re.compile(mg["branch_ignored"], re.I) if mg.get("branch_ignored") else None
@@ -172,8 +173,10 @@ class Taxonomy:
             "categories": frozenset(pw.get("categories") or ("source",)),
             "exclude": _alternation(pw.get("exclude") or []),
             "share_of_lines": float(pw.get("share_of_lines", 1.0)),
-            "min_files": int(pw.get("min_files", 1_000_000)),
+            "min_files": {f: int(v) for f, v in (pw.get("min_files") or {}).items()},
             "share_of_files": float(pw.get("share_of_files", 1.0)),
+            "kernel_files": _alternation(pw.get("kernel_files") or []),
+            "min_kernel_files": int(pw.get("min_kernel_files", 1_000_000)),
         } if pw else None
         # -- flags ------------------------------------------------------------------
         from .flags import FlagRules  # noqa: PLC0415  (flags.py imports this module's helpers)
