@@ -75,13 +75,14 @@ def _merge_sources(tax: Taxonomy, item: ClassifyInput, title: str) -> tuple[str,
 
 
 def _classify_merge(tax: Taxonomy, item: ClassifyInput, sources: tuple[str, ...]) -> Labels:
-    """A merge: each brought title classified with the merge's files; the most common type (the newest on a tie),
+    """A merge: each brought title classified with the merge's files; the most common type (`type_priority` on a tie),
     every tag and flag of any of them."""
     subs = [classify(ClassifyInput("commit", t, labels=item.labels, paths=item.paths), tax) for t in sources]
     counts: dict[str, int] = {}
     for sub in subs:
         counts[sub.change_type] = counts.get(sub.change_type, 0) + 1
-    best = max(subs, key=lambda sub: counts[sub.change_type])  # max keeps the first of equals
+    prio = tax.merge_type_priority
+    best = min(subs, key=lambda sub: (-counts[sub.change_type], prio.get(sub.change_type, len(prio))))
     rules = [f"change_type:{best.change_type}<-merge:{best.rules[0].split('<-', 1)[1]}"]
     out: dict[str, tuple[str, ...]] = {}
     for fname in (*TAG_FIELDS, "flags"):

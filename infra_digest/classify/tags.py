@@ -42,28 +42,33 @@ def collect_tags(tax: Taxonomy, item: ClassifyInput, title: str, prefixes: list[
             if alias:
                 add(m.field, m.label, f"label:{lab}", w)
     # 3. paths: a label must be carried by >= path_share of the relevant files
+    # (hardware and precision: never from test, docs, CI, benchmark or example files alone)
     if item.paths:
         infos = [tax.path_info(p) for p in item.paths]
+        code = [i for i, p in zip(infos, item.paths) if i.category not in tax.path_share_ignores
+                and not (tax.path_tag_exclude is not None and tax.path_tag_exclude.search(p))]
         relevant = [i for i in infos if i.category not in tax.path_share_ignores] or infos
-        counts: dict[tuple[str, str], list] = {}
-        for info in relevant:
-            seen = set()
-            for fname, label, alias, w in info.tags:
-                if (fname, label) in seen:
-                    continue
-                seen.add((fname, label))
-                entry = counts.setdefault((fname, label), [0, alias, w])
-                entry[0] += 1
-                if not w:
-                    entry[2] = False
-        n = len(relevant)
+        strict = tax.path_weights["fields"] if tax.path_weights else frozenset()
         weighted = _weighted_path_tags(tax, item, infos)
-        for (fname, label), (cnt, alias, w) in sorted(counts.items()):
-            share = tax.path_share_topics if fname == "topics" else tax.path_share
-            if cnt / n >= share:
-                add(fname, label, f"path:{alias}", w)
-            elif (fname, label) in weighted:
-                add(fname, label, weighted[(fname, label)], w)
+        for fname_set, files in ((None, relevant), (strict, code)):
+            counts: dict[tuple[str, str], list] = {}
+            for info in files:
+                seen = set()
+                for fname, label, alias, w in info.tags:
+                    if (fname, label) in seen or (fname in strict) != (fname_set is not None):
+                        continue
+                    seen.add((fname, label))
+                    entry = counts.setdefault((fname, label), [0, alias, w])
+                    entry[0] += 1
+                    if not w:
+                        entry[2] = False
+            n = len(files)
+            for (fname, label), (cnt, alias, w) in sorted(counts.items()):
+                share = tax.path_share_topics if fname == "topics" else tax.path_share
+                if cnt / n >= share:
+                    add(fname, label, f"path:{alias}", w)
+                elif (fname, label) in weighted:
+                    add(fname, label, weighted[(fname, label)], w)
     # 4. weak evidence survives unless a suppressing label was found
     for fname in TAG_FIELDS:
         by_label = tax.matchers[fname]
@@ -88,7 +93,8 @@ def _weighted_path_tags(tax: Taxonomy, item: ClassifyInput, infos: list) -> dict
     if not pw:
         return {}
     code = [(i, info) for i, info in enumerate(infos)
-            if info.category in pw["categories"] and not (pw["exclude"] and pw["exclude"].search(item.paths[i]))]
+            if info.category in pw["categories"] and not (pw["exclude"] and pw["exclude"].search(item.paths[i]))
+            and not (tax.path_tag_exclude is not None and tax.path_tag_exclude.search(item.paths[i]))]
     if not code:
         return {}
     lines = item.changes if len(item.changes) == len(item.paths) else ()

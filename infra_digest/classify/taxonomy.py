@@ -120,6 +120,7 @@ class Taxonomy:
         self.merge_title = re.compile(mg["title"], re.I) if mg.get("title") else None
         self.merge_branch_ignored = re.compile(mg["branch_ignored"], re.I) if mg.get("branch_ignored") else None
         self.merge_max_titles = int(mg.get("max_titles", 20))
+        self.merge_type_priority = {t: i for i, t in enumerate(mg.get("type_priority") or ())}
         self.commit_label_types = _invert(data.get("commit_labels") or {})
         rv = data.get("revert") or {}
         self.revert_title = re.compile(rv["title"], re.I) if rv.get("title") else None
@@ -166,6 +167,7 @@ class Taxonomy:
         self.path_share = float(data.get("path_share", 0.5))
         self.path_share_topics = float(data.get("path_share_topics", self.path_share))
         self.path_share_ignores = frozenset(data.get("path_share_ignores") or ())
+        self.path_tag_exclude = _alternation(data.get("path_tag_exclude") or [])
         self.path_topic_exclude = _alternation(data.get("path_topic_exclude") or [])
         pw = data.get("path_weights") or {}
         self.path_weights = {
