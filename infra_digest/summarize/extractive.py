@@ -21,10 +21,13 @@ GIST_CHARS = 160
 _CODE_FENCE = re.compile(r"```.*?(```|$)", re.S)
 _HTML_COMMENT = re.compile(r"<!--.*?(-->|$)", re.S)
 _TAG = re.compile(r"<[^>]{0,200}>")
-_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s*.*$", re.M)
-_TEMPLATE_LINE = re.compile(r"^\s*(?:[-*]\s*\[[ xX]\].*|>.*|\|.*)$", re.M)
+# Every pattern is linear on any input (bounded repetitions, no "\s*" that can cross lines at a line start), and
+# a body is read up to SCAN_CHARS: an excerpt is its first sentences.
+SCAN_CHARS = 50_000
+_IMAGE = re.compile(r"!\[[^\]\n]{0,500}\]\([^)\n]{0,1000}\)")
+_LINK = re.compile(r"\[([^\]\n]{0,500})\]\([^)\n]{0,1000}\)")
+_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]*.*$", re.M)
+_TEMPLATE_LINE = re.compile(r"^[ \t]*(?:[-*][ \t]*\[[ xX]\].*|>.*|\|.*)$", re.M)
 _WS = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s")
 
@@ -33,7 +36,7 @@ def clean_body(body: str | None) -> str:
     """Markdown/HTML issue body -> one line of plain prose (code, images, headings and checklists dropped)."""
     if not body:
         return ""
-    text = _CODE_FENCE.sub(" ", body)
+    text = _CODE_FENCE.sub(" ", body[:SCAN_CHARS])
     text = _HTML_COMMENT.sub(" ", text)
     text = _IMAGE.sub(" ", text)
     text = _LINK.sub(r"\1", text)
