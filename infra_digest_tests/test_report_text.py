@@ -105,3 +105,13 @@ def test_a_capped_list_says_how_many_more():
     ctx = build_context(D, WATCH, [], [], issues, labels, [])
     assert "AMD ROCm: 10 items in 2 repositories (" in overview(ctx, "en") and "and 6 more)." in overview(ctx, "en")
     assert "等，另有 6 项）" in overview(ctx, "zh")
+
+
+def test_excerpts_begin_with_prose_and_add_to_the_title():
+    from infra_digest.summarize.extractive import excerpt
+
+    assert excerpt("resolved", title="resolved") is None
+    assert excerpt("Resolved.", title="[Bug] resolved") is None
+    assert excerpt("Summary: Add sm87 to the architectures.") == "Add sm87 to the architectures."
+    assert excerpt("- Remove the decorators from routerGemm.\n- Keep the rest.").startswith("Remove the decorators")
+    assert excerpt("The kernel crashes on SM120.", title="Crash") == "The kernel crashes on SM120."

@@ -28,6 +28,11 @@ _IMAGE = re.compile(r"!\[[^\]\n]{0,500}\]\([^)\n]{0,1000}\)")
 _LINK = re.compile(r"\[([^\]\n]{0,500})\]\([^)\n]{0,1000}\)")
 _HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]*.*$", re.M)
 _TEMPLATE_LINE = re.compile(r"^[ \t]*(?:[-*][ \t]*\[[ xX]\].*|>.*|\|.*)$", re.M)
+_LIST_MARK = re.compile(r"^[ \t]*(?:[-*+]|\d{1,3}[.)])[ \t]+", re.M)
+# A body's opening label ("Summary:", "## Motivation" is a heading and already gone): not part of the prose.
+_LEAD_LABEL = re.compile(r"^(?:summary|description|motivation|purpose|overview|tl;?\s?dr|context|background|"
+                         r"what does this pr do\??|problem|issue|describe the bug)\s*[:：]\s*", re.I)
+_NOT_WORD = re.compile(r"[\W_]+")
 _WS = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s")
 
@@ -42,15 +47,19 @@ def clean_body(body: str | None) -> str:
     text = _LINK.sub(r"\1", text)
     text = _HEADING.sub(" ", text)
     text = _TEMPLATE_LINE.sub(" ", text)
+    text = _LIST_MARK.sub("", text)
     text = _TAG.sub(" ", text)
     text = text.replace("`", "").replace("**", "").replace("__", "")
-    return _WS.sub(" ", text).strip()
+    return _LEAD_LABEL.sub("", _WS.sub(" ", text).strip())
 
 
-def excerpt(body: str | None, limit: int = GIST_CHARS) -> str | None:
-    """The first sentence(s) of a body, at most ``limit`` characters, cut at a word with an ellipsis."""
+def excerpt(body: str | None, limit: int = GIST_CHARS, title: str | None = None) -> str | None:
+    """The first sentence(s) of a body, at most ``limit`` characters, cut at a word with an ellipsis. None when the
+    body says nothing the ``title`` does not already say."""
     text = clean_body(body)
     if not text:
+        return None
+    if title and _NOT_WORD.sub(" ", text).strip().casefold() in _NOT_WORD.sub(" ", title).casefold():
         return None
     parts = _SENTENCE_END.split(text)
     out = ""
@@ -274,7 +283,7 @@ def summarize_extractive(ctx: DayContext, lang: str) -> DaySummary:
     items = {}
     for r in ctx.repos:
         for item in (*r.issues, *r.new_prs):
-            gist = excerpt(item.body)
+            gist = excerpt(item.body, title=item.title)
             if gist:
                 items[item.key] = Text(gist, NAME)
     return DaySummary(
