@@ -79,6 +79,13 @@ class _Progress(logging.Handler):
         print(f"  {record.getMessage()}", file=sys.stderr, flush=True)
 
 
+def _settings(args: argparse.Namespace, **extra: object) -> settings.Settings:
+    """The one Settings of this command: the environment, with the command's options on top."""
+    return settings.Settings.from_env(db=getattr(args, "db", None), reports_dir=getattr(args, "out", None),
+                                      source=getattr(args, "source", None), lang=getattr(args, "lang", None),
+                                      record_dir=getattr(args, "record", None), **extra)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     first = _parse_day(args.date, "--date")
     last = _parse_day(args.to, "--to") if args.to else first
@@ -87,21 +94,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     today = dt.datetime.now(dt.timezone.utc).date()
     if last >= today:
         raise UsageError(f"{last} is not over yet (UTC): the latest complete day is {today - dt.timedelta(days=1)}")
-    if args.lang not in settings.LANGS:
+    if args.lang is not None and args.lang not in settings.LANGS:
         raise UsageError(f"--lang {args.lang!r}: choose one of {', '.join(settings.LANGS)}")
-    source = args.source or settings.env(settings.ENV_SOURCE, settings.DEFAULT_SOURCE)
-    _check_source(source)
+    conf = _settings(args)
+    if conf.lang not in settings.LANGS:
+        raise UsageError(f"{settings.ENV_LANG}={conf.lang!r}: choose one of {', '.join(settings.LANGS)}")
+    _check_source(conf.source)
+    # The partitions must hold the days asked for.
+    conf = conf.replace(start_date=min(first, dt.date.fromisoformat(conf.start_date)).isoformat())
 
     started = time.monotonic()
     from infra_digest.definitions import INGEST_JOB, REPORT_JOB, build_defs
-    from infra_digest.pipeline.report import EXTENSIONS, report_path
     from infra_digest.defs.partitions import range_tags
+    from infra_digest.pipeline.report import EXTENSIONS, report_path
     from infra_digest.watchlist import load_watchlist
 
-    start_date = min(first, dt.date.fromisoformat(settings.env(settings.ENV_START_DATE, settings.DEFAULT_START_DATE)))
-    defs = build_defs(source=source, db_path=args.db, out_dir=args.out, langs=[args.lang], start_date=start_date.isoformat(),
-                      record_dir=args.record)
-    watchlist = load_watchlist()
+    defs = build_defs(conf)
+    watchlist = load_watchlist(conf.watchlist)
     progress = logging.getLogger("infra_digest.progress")
     progress.setLevel(logging.INFO)
     if not any(isinstance(h, _Progress) for h in progress.handlers):
@@ -109,7 +118,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     progress.propagate = False
     quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}  # we print progress and errors ourselves
     ndays = (last - first).days + 1
-    print(f"infra-digest: {ndays} day(s) {first}..{last} x {len(watchlist)} repositories from {source}", file=sys.stderr)
+    print(f"infra-digest: {ndays} day(s) {first}..{last} x {len(watchlist)} repositories from {conf.source}", file=sys.stderr)
     with _instance() as instance:
         ingest = defs.resolve_job_def(INGEST_JOB).execute_in_process(
             instance=instance, run_config=quiet, raise_on_error=False,
@@ -126,15 +135,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"infra-digest: report failed: {_failure_message(report)}", file=sys.stderr)
             return EXIT_FAILED
 
-    out = Path(args.out or settings.env(settings.ENV_REPORTS_DIR, settings.DEFAULT_REPORTS_DIR))
     for i in range(ndays):
         day = first + dt.timedelta(days=i)
         for ext in EXTENSIONS:
-            print(report_path(out, day, args.lang, ext))
-    failed = _failed_partitions(args.db or settings.env(settings.ENV_DB, settings.DEFAULT_DB), first, last)
+            print(report_path(conf.reports_dir, day, conf.lang, ext))
+    failed = _failed_partitions(conf.db, first, last)
     print(f"infra-digest: done in {time.monotonic() - started:.1f}s", file=sys.stderr)
     if failed:
-        for repo, day, error in failed:
+        for day, repo, error in failed:
             print(f"infra-digest: warning: {repo} {day} could not be read: {error}", file=sys.stderr)
         print(f"infra-digest: {len(failed)} repository-day(s) incomplete; the reports say so", file=sys.stderr)
         return EXIT_FAILED
@@ -144,11 +152,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _failed_partitions(db: str, first: dt.date, last: dt.date) -> list[tuple]:
-    from infra_digest.storage.db import connect
+    """(day, repo, error) of the repository-days in first..last whose last fetch failed, oldest first."""
+    from infra_digest.storage.db import connect, query_text
 
     with connect(db, read_only=True) as conn:
         return conn.execute(
-            "SELECT repo, day, error FROM raw.fetch_log WHERE status = 'failed' AND day BETWEEN ? AND ? ORDER BY day, repo",
+            f"SELECT day, repo, error FROM ({query_text('10_fetch_problems')}) WHERE day BETWEEN ? AND ? ORDER BY day, repo",
             [first, last],
         ).fetchall()
 
@@ -177,7 +186,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
         query = sys.stdin.read()
     elif query.endswith(".sql") and Path(query).is_file():
         query = Path(query).read_text(encoding="utf-8")
-    db = args.db or settings.env(settings.ENV_DB, settings.DEFAULT_DB)
+    db = _settings(args).db
     try:
         with connect(db, read_only=True, wait_seconds=args.wait) as conn:
             for name, value in (args.param or []):
@@ -217,14 +226,13 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """Say loudly which days are missing a report, have a report older than their data, or failed to fetch."""
-    from infra_digest.storage.db import SQL_DIR, DatabaseBusyError, connect
+    from infra_digest.storage.db import DatabaseBusyError, connect, query_text
 
-    db = args.db or settings.env(settings.ENV_DB, settings.DEFAULT_DB)
+    db = _settings(args).db
     try:
         with connect(db, read_only=True, wait_seconds=args.wait) as conn:
-            stale = conn.execute((SQL_DIR / "queries" / "11_days_without_fresh_report.sql").read_text()).fetchall()
-            failed = conn.execute(
-                "SELECT day, repo, error FROM raw.fetch_log WHERE status = 'failed' ORDER BY day DESC, repo").fetchall()
+            stale = conn.execute(query_text("11_days_without_fresh_report")).fetchall()
+            failed = conn.execute(f"SELECT day, repo, error FROM ({query_text('10_fetch_problems')})").fetchall()
             days, last = conn.execute("SELECT count(DISTINCT day), max(day) FROM report.daily").fetchone()
     except (FileNotFoundError, DatabaseBusyError) as exc:
         print(f"infra-digest: {exc}", file=sys.stderr)
@@ -254,7 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--date", required=True, help="first day, YYYY-MM-DD (UTC)")
     run.add_argument("--to", help="last day (inclusive), YYYY-MM-DD; default: --date")
     run.add_argument("--source", help="replay:DIR | replay:demo | github | git | git+github (default $INFRA_DIGEST_SOURCE or replay:demo)")
-    run.add_argument("--lang", default=settings.env(settings.ENV_LANG, settings.DEFAULT_LANG), help="report language: zh or en")
+    run.add_argument("--lang", help=f"report language: zh or en (default ${settings.ENV_LANG} or {settings.DEFAULT_LANG})")
     run.add_argument("--db", help=f"history: a DuckDB file or a DuckLake target ducklake:postgres:dbname=... host=... "
                                   f"(default ${settings.ENV_DB} or {settings.DEFAULT_DB})")
     run.add_argument("--out", help=f"report folder (default ${settings.ENV_REPORTS_DIR} or {settings.DEFAULT_REPORTS_DIR})")

@@ -100,3 +100,21 @@ def test_loading_the_code_location_imports_nothing_slow():
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_dg_check_and_list_defs(tmp_path):
+    """`dg` (dagster-dg-cli, configured by [tool.dg] in pyproject.toml) loads the project and lists its assets."""
+    bin_dir = Path(sys.executable).parent
+    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "VIRTUAL_ENV": str(bin_dir.parent),
+           "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    check = subprocess.run([str(bin_dir / "dg"), "check", "defs"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "All definitions loaded successfully" in check.stdout + check.stderr
+    listed = subprocess.run([str(bin_dir / "dg"), "list", "defs", "--json"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert listed.returncode == 0, listed.stderr
+    import json
+
+    keys = {a["asset_key"] for a in json.loads(listed.stdout)["assets"]}
+    assert keys == set(EXPECTED_GRAPH)

@@ -1,8 +1,14 @@
-"""The assets. Each reads its partitions from DuckDB, calls pure functions, writes one transaction.
+"""The assets: thin wiring around the stages of :mod:`infra_digest.pipeline` (read, call, write, metadata).
 
     raw_events ─► core_items ─► classified_changes ─► daily_digest ─► daily_report
     (date × repo partitions .........................)  (date partitions ..........)
+
+Each asset covers every partition of its run (``BackfillPolicy.single_run()``, as in Dagster's single-run
+backfill examples): it reads ``context.partition_keys``, calls one stage, writes the rows in one transaction.
+The partitions come from the settings (the watchlist and the first day), so the assets are made by
+:func:`build_assets`; everything else in ``defs/`` is module-level.
 """
+
 
 import datetime as dt
 import logging
@@ -13,22 +19,20 @@ from pathlib import Path
 
 import dagster as dg
 
-from infra_digest.classify import classify, classify_input
-from infra_digest.defs.partitions import keys_by_repo
+from infra_digest.defs.constants import CLASSIFIED_CHANGES, CORE_ITEMS, DAILY_DIGEST, DAILY_REPORT, POOL, RAW_EVENTS
+from infra_digest.defs.partitions import Partitions, partition_keys
 from infra_digest.defs.resources import ReportResource, SourceResource, StorageResource
 from infra_digest.pipeline.digest import digest_days
+from infra_digest.pipeline.ingest import UnknownRepository, classify_rows, collect, derive_core_rows, row_keys
 from infra_digest.pipeline.report import render_reports, write_report_files
 from infra_digest.sources.base import SourceError
 from infra_digest.storage.reads import read_partitions
 from infra_digest.storage.writes import replace_partitions, transaction
 from infra_digest.summarize.llm import LLMResource
-from infra_digest.transform import derive_core
 from infra_digest.watchlist import RepoSpec
 
 _progress = logging.getLogger("infra_digest.progress")  # the CLI prints these lines
-
-POOL = "duckdb"  # one writer of the DuckDB file at a time (see dagster.yaml)
-SINGLE_RUN = dg.BackfillPolicy.single_run()
+KINDS = {"duckdb", "python"}
 
 
 def _say(context: dg.AssetExecutionContext, message: str) -> None:
@@ -36,149 +40,106 @@ def _say(context: dg.AssetExecutionContext, message: str) -> None:
     _progress.info(message)
 
 
-def _partition_keys(context: dg.AssetExecutionContext) -> list[dict]:
-    return [{"repo": repo, "day": day} for repo, days in keys_by_repo(context.partition_keys).items() for day in days]
+def _warn(context: dg.AssetExecutionContext, message: str) -> None:
+    context.log.warning(message)
+    _progress.warning(message)
 
 
 def _days(context: dg.AssetExecutionContext) -> list[dt.date]:
     return sorted(dt.date.fromisoformat(k) for k in context.partition_keys)
 
 
-def build_assets(watchlist: Sequence[RepoSpec], daily: dg.PartitionsDefinition, date_repo: dg.PartitionsDefinition):
+def _seconds(started: float) -> float:
+    return round(time.monotonic() - started, 3)
+
+
+def ingest_raw(context: dg.AssetExecutionContext, storage: StorageResource, source: SourceResource,
+               specs: dict[str, RepoSpec]) -> tuple[dict[str, str], dict]:
+    """raw_events: fetch (no database connection open meanwhile), then write raw.events and raw.fetch_log."""
+    started = time.monotonic()
+    try:
+        src = source.build(storage.db_path, log=context.log.info)
+        fetched = collect(src, specs, partition_keys(context.partition_keys), dt.datetime.now(dt.timezone.utc),
+                          say=lambda m: _say(context, m), warn=lambda m: _warn(context, m))
+    except (SourceError, UnknownRepository) as exc:
+        raise dg.Failure(str(exc)) from None
+    with storage.connect() as conn, transaction(conn):
+        replace_partitions(conn, "raw.events", fetched.ok_keys, fetched.events)
+        replace_partitions(conn, "raw.fetch_log", fetched.all_keys, fetched.log_rows)
+    return fetched.failed, {
+        "source": fetched.source,
+        "partitions": len(fetched.all_keys),
+        "items": fetched.items,
+        "items_per_repo": dg.MetadataValue.json(fetched.per_repo),
+        "http_requests": fetched.requests,
+        "failed_partitions": len(fetched.failed),
+        "failures": dg.MetadataValue.md("\n".join(f"- {k}: {v}" for k, v in fetched.failed.items()) or "none"),
+        "duration_s": _seconds(started),
+    }
+
+
+def ingest_core(context: dg.AssetExecutionContext, storage: StorageResource) -> dict:
+    """core_items: raw.events -> core.commits, core.pull_requests, core.issues."""
+    started = time.monotonic()
+    keys = partition_keys(context.partition_keys)
+    rkeys = row_keys(keys)
+    with storage.connect() as conn:
+        raw = read_partitions(conn, "raw.events", rkeys, "repo, day, kind, id, payload, source", order_by="repo, day, kind, id")
+        core = derive_core_rows(raw, keys)
+        with transaction(conn):
+            for table, rows in core.tables().items():
+                replace_partitions(conn, table, rkeys, rows)
+    _say(context, f"core: {len(core.commits)} commits, {len(core.pull_requests)} pull requests, "
+         f"{len(core.issues)} issues in {len(rkeys)} partition(s)")
+    return {
+        "commits": len(core.commits), "pull_requests": len(core.pull_requests), "issues": len(core.issues),
+        "truncated_file_lists": core.truncated_file_lists, "duration_s": _seconds(started),
+    }
+
+
+def ingest_classified(context: dg.AssetExecutionContext, storage: StorageResource) -> dict:
+    """classified_changes: core tables -> classified.changes."""
+    started = time.monotonic()
+    rkeys = row_keys(partition_keys(context.partition_keys))
+    with storage.connect() as conn:
+        core = {table: read_partitions(conn, table, rkeys) for table in ("core.commits", "core.pull_requests", "core.issues")}
+        out = classify_rows(core)
+        with transaction(conn):
+            replace_partitions(conn, "classified.changes", rkeys, out.rows)
+    _say(context, f"classified: {len(out.rows)} items")
+    return {
+        "items": len(out.rows),
+        "by_change_type": dg.MetadataValue.json(out.by_change_type()),
+        "with_hardware_tag": sum(1 for r in out.rows if r["hardware"]),
+        "duration_s": _seconds(started),
+    }
+
+
+def build_assets(partitions: Partitions, watchlist: Sequence[RepoSpec]) -> list[dg.AssetsDefinition]:
+    """The ingest multi-asset (date x repo) and the two day-level assets, over ``partitions``."""
     # BackfillPolicy and MultiToSingleDimensionPartitionMapping are marked beta in Dagster 1.13; we rely on
     # them deliberately (one run per backfill range; report day D <- every D|repo), so we don't warn users.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.BetaWarning)
-        return _build_assets(watchlist, daily, date_repo)
+        return _build_assets(partitions, watchlist)
 
 
-RAW, CORE, CLASSIFIED = dg.AssetKey("raw_events"), dg.AssetKey("core_items"), dg.AssetKey("classified_changes")
-
-
-def fetch_raw(context, storage: StorageResource, source: SourceResource, specs: dict[str, RepoSpec]) -> tuple[dict, dict]:
-    """Fetch every (repo, day) of the run; write the good ones to raw.events and every outcome to raw.fetch_log.
-    Returns ({partition key: error} for failed partitions, metadata)."""
-    started = time.monotonic()
-    try:
-        src = source.build(storage.db_path, log=context.log.info)
-    except SourceError as exc:
-        raise dg.Failure(str(exc)) from None
-    fetched_at = dt.datetime.now(dt.timezone.utc)
-    ok_keys, all_keys, events, log_rows = [], [], [], []
-    failed: dict[str, str] = {}
-    per_repo: dict[str, int] = {}
-    requests = 0
-    for repo, days in keys_by_repo(context.partition_keys).items():
-        spec = specs.get(repo)
-        if spec is None:
-            raise dg.Failure(f"{repo} is not in the watchlist")
-        repo_failed = 0
-        for batch in src.fetch(spec, days):
-            key = {"repo": repo, "day": batch.day}
-            all_keys.append(key)
-            requests += int(batch.stats.get("requests", 0))
-            log_rows.append({**key, "source": src.name, "status": "ok" if batch.ok else "failed", "error": batch.error,
-                             "notes": batch.notes, "stats": batch.stats, "items": len(batch.events), "fetched_at": fetched_at})
-            if not batch.ok:
-                failed[f"{batch.day}|{repo}"] = batch.error or "failed"
-                repo_failed += 1
-                context.log.warning(f"{repo} {batch.day}: {batch.error} (previous data kept)")
-                _progress.warning(f"raw: {repo} {batch.day} FAILED: {batch.error} (previous data kept)")
-                continue
-            ok_keys.append(key)
-            per_repo[repo] = per_repo.get(repo, 0) + len(batch.events)
-            events.extend({**key, "kind": e.kind, "id": e.id, "payload": e.payload, "source": src.name, "fetched_at": fetched_at}
-                          for e in batch.events)
-        _say(context, f"raw: {repo}: {per_repo.get(repo, 0)} items over {len(days)} day(s)"
-             + (f", {repo_failed} day(s) FAILED" if repo_failed else ""))
-    with storage.connect() as conn, transaction(conn):
-        replace_partitions(conn, "raw.events", ok_keys, events)
-        replace_partitions(conn, "raw.fetch_log", all_keys, log_rows)
-    return failed, {
-        "source": src.name,
-        "partitions": len(all_keys),
-        "items": len(events),
-        "items_per_repo": dg.MetadataValue.json(per_repo),
-        "http_requests": requests,
-        "failed_partitions": len(failed),
-        "failures": dg.MetadataValue.md("\n".join(f"- {k}: {v}" for k, v in failed.items()) or "none"),
-        "duration_s": round(time.monotonic() - started, 3),
-    }
-
-
-def derive_core_rows(context, storage: StorageResource) -> dict:
-    """raw.events -> core.commits, core.pull_requests, core.issues for the run's partitions."""
-    started = time.monotonic()
-    keys = _partition_keys(context)
-    with storage.connect() as conn:
-        raw = read_partitions(conn, "raw.events", keys, "repo, day, kind, id, payload, source", order_by="repo, day, kind, id")
-        grouped: dict[tuple, list] = {}
-        for ev in raw:
-            grouped.setdefault((ev["repo"], ev["day"]), []).append(ev)
-        commits, prs, issues = [], [], []
-        for key in keys:
-            rows = derive_core(key["repo"], key["day"], grouped.get((key["repo"], key["day"]), []))
-            commits += rows.commits
-            prs += rows.pull_requests
-            issues += rows.issues
-        with transaction(conn):
-            replace_partitions(conn, "core.commits", keys, commits)
-            replace_partitions(conn, "core.pull_requests", keys, prs)
-            replace_partitions(conn, "core.issues", keys, issues)
-    _say(context, f"core: {len(commits)} commits, {len(prs)} pull requests, {len(issues)} issues in {len(keys)} partition(s)")
-    return {
-        "commits": len(commits), "pull_requests": len(prs), "issues": len(issues),
-        "truncated_file_lists": sum(1 for c in commits if c["files_truncated"]),
-        "duration_s": round(time.monotonic() - started, 3),
-    }
-
-
-def classify_rows(context, storage: StorageResource) -> dict:
-    """core tables -> classified.changes for the run's partitions."""
-    started = time.monotonic()
-    keys = _partition_keys(context)
-    rows = []
-    with storage.connect() as conn:
-        for table, kind, id_col in (("core.commits", "commit", "sha"), ("core.pull_requests", "pull_request", "number"), ("core.issues", "issue", "number")):
-            for item in read_partitions(conn, table, keys):
-                labels = classify(classify_input(kind, item))
-                rows.append({
-                    "repo": item["repo"], "day": item["day"], "item_kind": kind, "item_id": str(item[id_col]),
-                    "title": item.get("title"), "url": item["url"], "change_type": labels.change_type,
-                    "hardware": list(labels.hardware), "precision": list(labels.precision), "topics": list(labels.topics),
-                    "models": list(labels.models), "rules": list(labels.rules),
-                })
-        with transaction(conn):
-            replace_partitions(conn, "classified.changes", keys, rows)
-    _say(context, f"classified: {len(rows)} items")
-    by_type: dict[str, int] = {}
-    for r in rows:
-        by_type[r["change_type"]] = by_type.get(r["change_type"], 0) + 1
-    return {
-        "items": len(rows),
-        "by_change_type": dg.MetadataValue.json(dict(sorted(by_type.items()))),
-        "with_hardware_tag": sum(1 for r in rows if r["hardware"]),
-        "duration_s": round(time.monotonic() - started, 3),
-    }
-
-
-def _build_assets(watchlist: Sequence[RepoSpec], daily: dg.PartitionsDefinition, date_repo: dg.PartitionsDefinition):
+def _build_assets(partitions: Partitions, watchlist: Sequence[RepoSpec]) -> list[dg.AssetsDefinition]:
     specs = {r.repo: r for r in watchlist}
-    by_date = dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="date")
-    kinds = {"duckdb", "python"}
+    single_run = dg.BackfillPolicy.single_run()
 
     @dg.multi_asset(
         name="ingest",
         specs=[
-            dg.AssetSpec(RAW, group_name="ingest", kinds=kinds, description=(
+            dg.AssetSpec(RAW_EVENTS, group_name="ingest", kinds=KINDS, description=(
                 "What the source returned for each repository and day, unchanged (raw.events), and how each fetch went (raw.fetch_log).")),
-            dg.AssetSpec(CORE, deps=[RAW], group_name="ingest", kinds=kinds, description=(
+            dg.AssetSpec(CORE_ITEMS, deps=[RAW_EVENTS], group_name="ingest", kinds=KINDS, description=(
                 "Typed commits, pull requests and issues per repository and day (core.commits, core.pull_requests, core.issues).")),
-            dg.AssetSpec(CLASSIFIED, deps=[CORE], group_name="ingest", kinds=kinds, description=(
+            dg.AssetSpec(CLASSIFIED_CHANGES, deps=[CORE_ITEMS], group_name="ingest", kinds=KINDS, description=(
                 "Every commit, pull request and issue with change type, hardware, precision, topics, models and the rules that set them (classified.changes).")),
         ],
-        partitions_def=date_repo,
-        backfill_policy=SINGLE_RUN,
+        partitions_def=partitions.date_repo,
+        backfill_policy=single_run,
         pool=POOL,
         can_subset=True,
     )
@@ -189,12 +150,12 @@ def _build_assets(watchlist: Sequence[RepoSpec], daily: dg.PartitionsDefinition,
         selected = context.selected_asset_keys
         failed: dict[str, str] = {}
         metadata: dict[dg.AssetKey, dict] = {}
-        if RAW in selected:
-            failed, metadata[RAW] = fetch_raw(context, storage, source, specs)
-        if CORE in selected:
-            metadata[CORE] = derive_core_rows(context, storage)
-        if CLASSIFIED in selected:
-            metadata[CLASSIFIED] = classify_rows(context, storage)
+        if RAW_EVENTS in selected:
+            failed, metadata[RAW_EVENTS] = ingest_raw(context, storage, source, specs)
+        if CORE_ITEMS in selected:
+            metadata[CORE_ITEMS] = ingest_core(context, storage)
+        if CLASSIFIED_CHANGES in selected:
+            metadata[CLASSIFIED_CHANGES] = ingest_classified(context, storage)
         if failed:
             for key in context.partition_keys:
                 if key not in failed:
@@ -205,17 +166,18 @@ def _build_assets(watchlist: Sequence[RepoSpec], daily: dg.PartitionsDefinition,
                 + "; ".join(f"{k}: {v}" for k, v in sorted(failed.items())),
                 metadata={"failed_partitions": dg.MetadataValue.json(sorted(failed))},
             )
-        for asset_key in (RAW, CORE, CLASSIFIED):
+        for asset_key in (RAW_EVENTS, CORE_ITEMS, CLASSIFIED_CHANGES):
             if asset_key in selected:
                 yield dg.MaterializeResult(asset_key=asset_key, metadata=metadata[asset_key])
 
     @dg.asset(
-        deps=[dg.AssetDep(CLASSIFIED, partition_mapping=by_date)],
-        partitions_def=daily,
-        backfill_policy=SINGLE_RUN,
+        key=DAILY_DIGEST,
+        deps=[dg.AssetDep(CLASSIFIED_CHANGES, partition_mapping=dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="date"))],
+        partitions_def=partitions.daily,
+        backfill_policy=single_run,
         pool=POOL,
         group_name="report",
-        kinds={"duckdb", "python"},
+        kinds=KINDS,
         description="Text of the day: a gist per issue and new PR, a paragraph per repository, the summary and the cross-repository overview (summaries.items, summaries.digests).",
     )
     def daily_digest(context: dg.AssetExecutionContext, storage: StorageResource, report: ReportResource,
@@ -232,16 +194,15 @@ def _build_assets(watchlist: Sequence[RepoSpec], daily: dg.PartitionsDefinition,
         _say(context, f"digest: {len(days)} day(s) x {len(report.langs)} language(s), {len(out.item_rows)} gists, "
              f"{len(out.digest_rows)} sections, {totals['llm_calls']} LLM calls, {totals['fallbacks']} fallbacks")
         return dg.MaterializeResult(metadata={
-            "items": len(out.item_rows), "sections": len(out.digest_rows),
-            **totals,
-            "per_day": dg.MetadataValue.json(out.stats),
-            "duration_s": round(time.monotonic() - started, 3),
+            "items": len(out.item_rows), "sections": len(out.digest_rows), **totals,
+            "per_day": dg.MetadataValue.json(out.stats), "duration_s": _seconds(started),
         })
 
     @dg.asset(
-        deps=[daily_digest],
-        partitions_def=daily,
-        backfill_policy=SINGLE_RUN,
+        key=DAILY_REPORT,
+        deps=[DAILY_DIGEST],
+        partitions_def=partitions.daily,
+        backfill_policy=single_run,
         pool=POOL,
         group_name="report",
         kinds={"duckdb", "markdown", "html"},
@@ -261,8 +222,7 @@ def _build_assets(watchlist: Sequence[RepoSpec], daily: dg.PartitionsDefinition,
             "reports": len(rows),
             "files": dg.MetadataValue.json(written),
             "last_report": dg.MetadataValue.md(last["markdown"]) if last else "none",
-            "duration_s": round(time.monotonic() - started, 3),
+            "duration_s": _seconds(started),
         })
 
-    return ingest, daily_digest, daily_report
-
+    return [ingest, daily_digest, daily_report]

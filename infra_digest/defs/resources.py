@@ -1,8 +1,8 @@
 """Resources: where the history lives, where raw facts come from, how reports are written.
 
-Values come from the environment at the edge (``definitions.py``); nothing here reads ``os.environ``
-except the GitHub token, which is read from its variable when a source is built so that it never
-enters Dagster run config, metadata or logs.
+Values come from the one :class:`~infra_digest.settings.Settings` (see :func:`resources_for`); nothing here
+reads ``os.environ`` except the GitHub token, which is read from its variable when a source is built so that it
+never enters Dagster run config, metadata or logs.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ class StorageResource(dg.ConfigurableResource):
     """The history: a DuckDB file path, or a DuckLake target (``ducklake:postgres:dbname=... host=...``)."""
 
     db_path: str = settings.DEFAULT_DB
+    lake_data_path: str | None = None  # where a new DuckLake writes its Parquet files
 
     def connect(self, read_only: bool = False, wait_seconds: float = 120.0):
-        return connect(self.db_path, read_only=read_only, wait_seconds=wait_seconds)
+        return connect(self.db_path, read_only=read_only, wait_seconds=wait_seconds, data_path=self.lake_data_path)
 
 
 def parse_source_spec(spec: str) -> tuple[str, str | None]:
@@ -94,3 +95,16 @@ class ReportResource(dg.ConfigurableResource):
 
     langs: list[str] = [settings.DEFAULT_LANG]
     out_dir: str = settings.DEFAULT_REPORTS_DIR
+
+
+def resources_for(s: settings.Settings) -> dict[str, dg.ConfigurableResource]:
+    """The resources every asset and check uses, bound from one Settings."""
+    from infra_digest.summarize.llm import LLMResource
+
+    return {
+        "storage": StorageResource(db_path=s.db, lake_data_path=s.lake_data_path),
+        "source": SourceResource(spec=s.source, github_api_url=s.github_api_url, github_token_env=s.github_token_env,
+                                 git_dir=s.git_dir, record_dir=s.record_dir),
+        "llm": LLMResource(model=s.llm_model, api_base=s.llm_api_base),
+        "report": ReportResource(langs=[s.lang], out_dir=s.reports_dir),
+    }

@@ -38,11 +38,25 @@ def _sql_dir() -> Path:
 
 
 SQL_DIR = _sql_dir()
+QUERY_FOLDERS = ("queries", "checks")  # sql/queries: shipped, documented queries; sql/checks: the asset checks'
 
 
-# Where a new DuckLake puts its Parquet files when the target has no ?data_path= (read here, at the one place
-# every caller of connect() goes through; an existing lake remembers its data path).
-ENV_LAKE_DATA_PATH = getattr(settings, "ENV_LAKE_DATA_PATH", "INFRA_DIGEST_LAKE_DATA_PATH")
+def query_text(name: str) -> str:
+    """The text of the query ``name`` (``"10_fetch_problems"`` or ``"checks/known_links"``, with or without
+    ``.sql``) from ``sql/``, the one copy of every query the code runs, without its final semicolon, so that
+    callers can use it as a subquery: ``f"SELECT day, repo FROM ({query_text('10_fetch_problems')}) WHERE ..."``."""
+    stem = name[:-4] if name.endswith(".sql") else name
+    candidates = [SQL_DIR / f"{stem}.sql"] if "/" in stem else [SQL_DIR / folder / f"{stem}.sql" for folder in QUERY_FOLDERS]
+    for path in candidates:
+        if path.is_file():
+            return path.read_text(encoding="utf-8").strip().rstrip(";").rstrip() + "\n"
+    raise FileNotFoundError(f"no query {name!r} under {SQL_DIR}")
+
+
+# Where a new DuckLake puts its Parquet files when the target has no ?data_path=: callers pass
+# Settings.lake_data_path (the StorageResource does); a caller that passes none (the HTTP cache, which opens an
+# existing lake, which remembers its data path) falls back to the variable.
+ENV_LAKE_DATA_PATH = settings.ENV_LAKE_DATA_PATH
 
 LakeError = lake.LakeError
 
