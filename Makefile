@@ -17,8 +17,9 @@ $(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
+# The demo is its own world: data/demo.duckdb and reports/demo/ (the default history never holds demo rows).
 demo: install
-	$(BIN)/infra-digest run --date $(DEMO_DAY) --source replay:demo
+	$(BIN)/infra-digest run --date $(DEMO_DAY) --source replay:demo --db data/demo.duckdb --out reports/demo
 
 # The whole suite (what .ci/run calls): needs PostgreSQL and Redis on 127.0.0.1, starts Dagster's daemon.
 test: install

@@ -10,8 +10,11 @@ import argparse
 import datetime as dt
 import logging
 import os
+import re
 import sys
+import tempfile
 import time
+import unicodedata
 from pathlib import Path
 
 from infra_digest import settings
@@ -46,18 +49,58 @@ def _check_source(spec: str) -> None:
             raise UsageError(f"replay directory {arg} is not readable")
 
 
-def _instance():
-    """The Dagster instance: $DAGSTER_HOME, else the project folder when run from it, else an ephemeral one."""
+def _first_existing(path: Path) -> Path:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def _writable_dir(path: Path, what: str) -> None:
+    """``path`` is (or can be created as) a folder this process can write in."""
+    base = _first_existing(path)
+    if not base.is_dir():
+        raise UsageError(f"{what}: {base} is a file, not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".infra-digest-probe-"):
+            pass
+    except OSError as exc:
+        raise UsageError(f"{what}: cannot write in {path} ({exc.strerror or exc})") from None
+
+
+def _check_writable(conf: settings.Settings) -> None:
+    """An unwritable history or report folder is bad input: found before the work, one line, exit 2."""
+    from infra_digest.storage.db import is_lake
+
+    if not is_lake(conf.db) and conf.db != ":memory:":
+        db = Path(conf.db)
+        if db.is_dir():
+            raise UsageError(f"--db {db}: is a folder, not a database file")
+        _writable_dir(db.parent if str(db.parent) else Path("."), f"--db {db}")
+        if db.exists():
+            try:
+                with open(db, "ab"):
+                    pass
+            except OSError as exc:
+                raise UsageError(f"--db {db}: cannot be written ({exc.strerror or exc})") from None
+    out = Path(conf.reports_dir)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: is a file, not a folder")
+    _writable_dir(out, f"--out {out}")
+
+
+def _instance(conf: settings.Settings):
+    """The Dagster instance this run records in: one history, one instance (infra_digest/defs/instance.py)."""
     import dagster as dg
 
-    home = os.environ.get("DAGSTER_HOME")
-    if not home and Path("dagster.yaml").is_file():
-        home = str(Path.cwd())
-        os.environ["DAGSTER_HOME"] = home
-    if home:
-        Path(home).mkdir(parents=True, exist_ok=True)
-        return dg.DagsterInstance.get()
-    return dg.DagsterInstance.ephemeral()
+    from infra_digest.defs.instance import HistoryMismatch, instance_for
+
+    if conf.db == ":memory:":
+        return dg.DagsterInstance.ephemeral()
+    try:
+        return instance_for(conf.db, say=lambda m: print(f"infra-digest: {m}", file=sys.stderr))
+    except HistoryMismatch as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _failure_message(result) -> str:
@@ -81,7 +124,7 @@ class _Progress(logging.Handler):
 
 def _settings(args: argparse.Namespace, **extra: object) -> settings.Settings:
     """The one Settings of this command: the environment, with the command's options on top."""
-    return settings.Settings.from_env(db=getattr(args, "db", None), reports_dir=getattr(args, "out", None),
+    return settings.Settings.from_env(demo_world=args.command == "run", db=getattr(args, "db", None), reports_dir=getattr(args, "out", None),
                                       source=getattr(args, "source", None), lang=getattr(args, "lang", None),
                                       record_dir=getattr(args, "record", None), **extra)
 
@@ -100,8 +143,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if conf.lang not in settings.LANGS:
         raise UsageError(f"{settings.ENV_LANG}={conf.lang!r}: choose one of {', '.join(settings.LANGS)}")
     _check_source(conf.source)
+    _check_writable(conf)  # before any source is read (a github run would spend API quota first)
+    from infra_digest.defs.partitions import partition_start
+
     # The partitions must hold the days asked for.
-    conf = conf.replace(start_date=min(first, dt.date.fromisoformat(conf.start_date)).isoformat())
+    conf = conf.replace(start_date=min(first, dt.date.fromisoformat(partition_start(conf))).isoformat())
 
     started = time.monotonic()
     from infra_digest.definitions import INGEST_JOB, REPORT_JOB, build_defs
@@ -119,7 +165,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}  # we print progress and errors ourselves
     ndays = (last - first).days + 1
     print(f"infra-digest: {ndays} day(s) {first}..{last} x {len(watchlist)} repositories from {conf.source}", file=sys.stderr)
-    with _instance() as instance:
+    with _instance(conf) as instance:
         ingest = defs.resolve_job_def(INGEST_JOB).execute_in_process(
             instance=instance, run_config=quiet, raise_on_error=False,
             tags=range_tags(first.isoformat(), last.isoformat(), watchlist[0].repo, watchlist[-1].repo),
@@ -162,51 +208,84 @@ def _failed_partitions(db: str, first: dt.date, last: dt.date) -> list[tuple]:
         ).fetchall()
 
 
-def format_table(columns: list[str], rows: list[tuple], max_width: int = 80) -> str:
-    def cell(v) -> str:
-        s = "NULL" if v is None else str(v)
-        s = s.replace("\n", "\\n")
-        return s if len(s) <= max_width else s[: max_width - 1] + "…"
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Statement types `infra-digest sql` runs: queries (SELECT, WITH, VALUES, FROM, DESCRIBE, SHOW, SUMMARIZE, table
+# functions) and EXPLAIN. Everything else (COPY, EXPORT, ATTACH, INSTALL, LOAD, SET, CREATE, INSERT, ...) is refused
+# before anything runs; the connection is read-only, cannot reach files, the network or extensions, and is locked.
+READ_STATEMENTS = ("SELECT", "EXPLAIN")
 
-    cells = [[cell(v) for v in row] for row in rows]
-    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+
+def visible(value: object) -> str:
+    """A value as terminal-safe text: control, format (bidi, zero-width) and separator characters become visible
+    escapes (``\\n``, ``\\x1b``, ``\\u202e``), so no value can move the cursor, recolour or reorder the output."""
+    s = "NULL" if value is None else str(value)
+    out = []
+    for ch in s:
+        cat = unicodedata.category(ch)
+        if ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif cat in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _width(s: str) -> int:
+    from wcwidth import wcswidth
+
+    w = wcswidth(s)
+    return w if w >= 0 else len(s)  # only escaped text reaches here, so -1 (a control char) cannot happen
+
+
+def _clip(s: str, max_width: int) -> str:
+    from wcwidth import wcwidth
+
+    if _width(s) <= max_width:
+        return s
+    out, used = [], 0
+    for ch in s:
+        w = max(wcwidth(ch), 0)
+        if used + w > max_width - 1:
+            break
+        out.append(ch)
+        used += w
+    return "".join(out) + "…"
+
+
+def _pad(s: str, width: int) -> str:
+    return s + " " * (width - _width(s))
+
+
+def format_table(columns: list[str], rows: list[tuple], max_width: int = 80) -> str:
+    """Rows as an aligned text table; widths are display widths (CJK and emoji take two columns)."""
+    head = [_clip(visible(c), max_width) for c in columns]
+    cells = [[_clip(visible(v), max_width) for v in row] for row in rows]
+    widths = [max([_width(c), *(_width(r[i]) for r in cells)]) for i, c in enumerate(head)]
     line = "+".join("-" * (w + 2) for w in widths)
-    out = [" | ".join(c.ljust(w) for c, w in zip(columns, widths)), line]
-    out += [" | ".join(v.ljust(w) for v, w in zip(r, widths)) for r in cells]
+    out = [" | ".join(_pad(c, w) for c, w in zip(head, widths)).rstrip(), line]
+    out += [" | ".join(_pad(v, w) for v, w in zip(r, widths)).rstrip() for r in cells]
     return "\n".join(out)
 
 
-def cmd_sql(args: argparse.Namespace) -> int:
-    import duckdb
+def _read_query(arg: str) -> str:
+    if arg == "-":
+        return sys.stdin.read()
+    if arg.lower().endswith(".sql") and "\n" not in arg:
+        path = Path(arg)
+        if not path.is_file():
+            raise UsageError(f"no query file {arg}")
+        try:
+            return path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read {arg}: {exc}") from None
+    return arg
 
-    from infra_digest.storage.db import DatabaseBusyError, connect
 
-    query = args.query
-    if query == "-":
-        query = sys.stdin.read()
-    elif query.endswith(".sql") and Path(query).is_file():
-        query = Path(query).read_text(encoding="utf-8")
-    db = _settings(args).db
-    try:
-        with connect(db, read_only=True, wait_seconds=args.wait) as conn:
-            for name, value in (args.param or []):
-                conn.execute(f"SET VARIABLE {name} = ?", [value])
-            cur = conn.execute(query)
-            if cur.description is None:
-                return EXIT_OK
-            columns = [d[0] for d in cur.description]
-            rows = cur.fetchmany(args.limit + 1) if args.limit else cur.fetchall()
-    except FileNotFoundError as exc:
-        print(f"infra-digest: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    except DatabaseBusyError as exc:
-        print(f"infra-digest: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    except duckdb.Error as exc:
-        print(f"infra-digest: query failed: {str(exc).splitlines()[0]}", file=sys.stderr)
-        return EXIT_FAILED
-    more = bool(args.limit) and len(rows) > args.limit
-    rows = rows[: args.limit] if args.limit else rows
+def _print_result(args: argparse.Namespace, columns: list[str], rows: list[tuple], more: bool) -> None:
     if args.format == "csv":
         import csv
 
@@ -221,6 +300,53 @@ def cmd_sql(args: argparse.Namespace) -> int:
     else:
         print(format_table(columns, rows))
         print(f"({len(rows)} row{'s' if len(rows) != 1 else ''}{', more not shown: raise --limit' if more else ''})")
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from infra_digest.storage.db import DatabaseBusyError, connect, lock_down
+
+    if args.limit < 0:
+        raise UsageError(f"--limit {args.limit}: use 0 (all rows) or a positive number")
+    if args.wait < 0:
+        raise UsageError(f"--wait {args.wait}: use 0 or a positive number of seconds")
+    for name, _ in args.param or []:
+        if not _IDENT.fullmatch(name):
+            raise UsageError(f"--param {name!r}: a name is letters, digits and _ (read it with getvariable('{name}'))")
+    query = _read_query(args.query)
+    db = _settings(args).db
+    try:
+        with connect(db, read_only=True, wait_seconds=args.wait) as conn:
+            try:
+                statements = conn.extract_statements(query)
+            except duckdb.Error as exc:
+                raise UsageError(f"query does not parse: {str(exc).splitlines()[0]}") from None
+            if not statements:
+                raise UsageError("the query is empty (nothing but blanks or comments)")
+            for st in statements:
+                if st.type.name not in READ_STATEMENTS:
+                    raise UsageError(f"infra-digest sql is read-only and never writes: only queries (SELECT, WITH, "
+                                     f"DESCRIBE, SHOW, EXPLAIN ...), not {st.type.name}")
+            for name, value in args.param or []:
+                conn.execute(f'SET VARIABLE "{name}" = ?', [value])  # the name is an identifier; the value is bound
+            lock_down(conn)
+            for i, st in enumerate(statements):
+                cur = conn.execute(st.query)
+                if cur.description is None:
+                    continue
+                columns = [d[0] for d in cur.description]
+                rows = cur.fetchmany(args.limit + 1) if args.limit else cur.fetchall()
+                more = bool(args.limit) and len(rows) > args.limit
+                if i and args.format == "table":
+                    print()
+                _print_result(args, columns, rows[: args.limit] if args.limit else rows, more)
+    except (FileNotFoundError, DatabaseBusyError) as exc:
+        print(f"infra-digest: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except duckdb.Error as exc:
+        print(f"infra-digest: query failed: {visible(str(exc).splitlines()[0])}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 
@@ -237,12 +363,15 @@ def cmd_status(args: argparse.Namespace) -> int:
     except (FileNotFoundError, DatabaseBusyError) as exc:
         print(f"infra-digest: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    for day, why in stale:
-        print(f"{day}  {why}")
+    db_opt = f" --db {args.db}" if args.db else ""
+    for day, lang, why in stale:  # per (day, language): a language is named when its report is the stale one
+        refresh = f"infra-digest run --date {day}{f' --lang {lang}' if lang else ''}{db_opt}"
+        print(f"{day}  {lang or 'every language'}: {why}; refresh with: {refresh}")
     for day, repo, error in failed:
-        print(f"{day}  {repo}: fetch failed: {error}")
+        print(f"{day}  {repo}: fetch failed: {visible(error)}; retry with: infra-digest run --date {day}{db_opt}")
     if stale or failed:
-        print(f"infra-digest: {len(stale)} day(s) without an up-to-date report, {len(failed)} failed repository-day(s)", file=sys.stderr)
+        print(f"infra-digest: {len(stale)} report(s) missing or older than their data, {len(failed)} failed "
+              "repository-day(s)", file=sys.stderr)
         return EXIT_FAILED
     print(f"ok: {days} day(s) reported, latest {last}, every one up to date")
     return EXIT_OK

@@ -13,9 +13,10 @@ from infra_digest.defs.checks import ingest_checks, report_checks
 from infra_digest.defs.constants import INGEST_JOB, REPORT_JOB  # noqa: F401  (re-exported for callers)
 from infra_digest.defs.executors import select_executor
 from infra_digest.defs.jobs import ingest_job, report_job
-from infra_digest.defs.partitions import build_partitions
+from infra_digest.defs.partitions import build_partitions, partition_start
 from infra_digest.defs.resources import resources_for
 from infra_digest.defs.schedules import SENSORS, build_schedule
+from infra_digest.defs.versions import code_versions
 from infra_digest.settings import Settings
 from infra_digest.watchlist import load_watchlist
 
@@ -23,13 +24,14 @@ from infra_digest.watchlist import load_watchlist
 def build_defs(settings: Settings | None = None) -> dg.Definitions:
     settings = settings or Settings.from_env()
     watchlist = load_watchlist(settings.watchlist)
+    resources = resources_for(settings)
     return dg.Definitions(
-        assets=build_assets(build_partitions(watchlist, settings.start_date), watchlist),
+        assets=build_assets(build_partitions(watchlist, partition_start(settings)), watchlist, code_versions(settings)),
         asset_checks=[ingest_checks, report_checks],
         jobs=[ingest_job, report_job],
-        schedules=[build_schedule(watchlist)],
+        schedules=[build_schedule(watchlist, resources["source"], resources["storage"])],
         sensors=SENSORS,
-        resources=resources_for(settings),
+        resources=resources,
         # Default: one process per run, steps in order, never contending for the DuckDB file inside a run.
         executor=select_executor(settings),
     )

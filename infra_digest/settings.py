@@ -20,6 +20,11 @@ ENV_LAKE_DATA_PATH = "INFRA_DIGEST_LAKE_DATA_PATH"  # where a new DuckLake write
 DEFAULT_DB = "data/infra_digest.duckdb"
 ENV_REPORTS_DIR = "INFRA_DIGEST_REPORTS_DIR"
 DEFAULT_REPORTS_DIR = "reports"
+# The demo is its own world: with --source replay:demo and no database or report folder given, these are used,
+# so the default history never holds the invented demo rows.
+DEMO_SOURCE = "replay:demo"
+DEMO_DB = "data/demo.duckdb"
+DEMO_REPORTS_DIR = "reports/demo"
 
 # Executor of a run's steps: in_process (default) or celery (see docs/scaling.md)
 ENV_EXECUTOR = "INFRA_DIGEST_EXECUTOR"
@@ -40,9 +45,10 @@ ENV_LANG = "INFRA_DIGEST_LANG"
 DEFAULT_LANG = "zh"
 ENV_WATCHLIST = "INFRA_DIGEST_WATCHLIST"
 
-# First day of the date partitions
+# First day of the date partitions. Default: 90 days back, or the first day in the history if that is earlier
+# (so the UI's partition bar is not 99 % "missing"); the variable overrides.
 ENV_START_DATE = "INFRA_DIGEST_START_DATE"
-DEFAULT_START_DATE = "2025-01-01"
+DEFAULT_START_DAYS_BACK = 90
 
 # GitHub
 ENV_GITHUB_TOKEN = "GITHUB_TOKEN"
@@ -81,7 +87,7 @@ class Settings:
     source: str = DEFAULT_SOURCE
     lang: str = DEFAULT_LANG
     watchlist: str | None = None  # None: the packaged watchlist.yaml
-    start_date: str = DEFAULT_START_DATE  # first day of the date partitions
+    start_date: str | None = None  # first day of the date partitions; None: see defs.partitions.partition_start
     github_api_url: str = DEFAULT_GITHUB_API_URL
     github_token_env: str = ENV_GITHUB_TOKEN  # the NAME of the variable holding the token, never the token
     record_dir: str | None = None
@@ -96,9 +102,13 @@ class Settings:
     celery_queue: str = DEFAULT_CELERY_QUEUE
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, demo_world: bool = True, **overrides: object) -> Settings:
         """Settings from ``environ`` (default: the process environment); ``overrides`` that are not None win
-        (the CLI passes its options this way: ``Settings.from_env(db=args.db, ...)``)."""
+        (the CLI passes its options this way: ``Settings.from_env(db=args.db, ...)``).
+
+        ``demo_world``: when the source is the demo and no database / report folder is given, use the demo's own
+        (``data/demo.duckdb``, ``reports/demo``). Commands that read no source (``sql``, ``status``) pass False:
+        they look at the default history unless told otherwise."""
 
         def get(name: str, default: str | None = None) -> str | None:
             return env(name, default, environ)
@@ -110,7 +120,7 @@ class Settings:
             "source": get(ENV_SOURCE, DEFAULT_SOURCE),
             "lang": get(ENV_LANG, DEFAULT_LANG),
             "watchlist": get(ENV_WATCHLIST),
-            "start_date": get(ENV_START_DATE, DEFAULT_START_DATE),
+            "start_date": get(ENV_START_DATE),
             "github_api_url": get(ENV_GITHUB_API_URL, DEFAULT_GITHUB_API_URL),
             "record_dir": get(ENV_RECORD_DIR),
             "git_dir": get(ENV_GIT_DIR, DEFAULT_GIT_DIR),
@@ -127,7 +137,23 @@ class Settings:
         if unknown:
             raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
         values.update({k: v for k, v in overrides.items() if v is not None})
+        if demo_world and values["source"] == DEMO_SOURCE:  # the demo never writes into the default history
+            if get(ENV_DB) is None and overrides.get("db") is None:
+                values["db"] = DEMO_DB
+            if get(ENV_REPORTS_DIR) is None and overrides.get("reports_dir") is None:
+                values["reports_dir"] = DEMO_REPORTS_DIR
         return cls(**values)  # type: ignore[arg-type]
+
+    @property
+    def web_origin(self) -> str:
+        """The GitHub web origin reports may link into: ``https://github.com`` for the public API, the Enterprise
+        host for ``https://HOST/api/v3``."""
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(self.github_api_url)
+        if parts.hostname in (None, "api.github.com") or parts.hostname in ("127.0.0.1", "localhost"):
+            return "https://github.com"  # the public API, or a local fake of it in tests
+        return f"{parts.scheme}://{parts.netloc}"
 
     def replace(self, **changes: object) -> Settings:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]

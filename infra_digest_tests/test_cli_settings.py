@@ -14,12 +14,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize("environ,overrides,expected", [
-    ({}, {}, {"db": settings.DEFAULT_DB, "source": settings.DEFAULT_SOURCE, "lang": "zh", "executor": "in_process",
-              "celery_include": ("infra_digest.definitions",), "watchlist": None}),
+    ({"INFRA_DIGEST_SOURCE": "github"}, {}, {"db": settings.DEFAULT_DB, "reports_dir": settings.DEFAULT_REPORTS_DIR,
+                                             "lang": "zh", "executor": "in_process", "start_date": None,
+                                             "celery_include": ("infra_digest.definitions",), "watchlist": None}),
+    # the demo (the default source) is its own world unless a database or folder is given
+    ({}, {}, {"source": settings.DEMO_SOURCE, "db": settings.DEMO_DB, "reports_dir": settings.DEMO_REPORTS_DIR}),
+    ({"INFRA_DIGEST_DB": "x.duckdb"}, {}, {"db": "x.duckdb", "reports_dir": settings.DEMO_REPORTS_DIR}),
     ({"INFRA_DIGEST_DB": "x.duckdb", "INFRA_DIGEST_LANG": "en", "INFRA_DIGEST_EXECUTOR": " Celery ",
       "INFRA_DIGEST_CELERY_INCLUDE": "a, b,,", "INFRA_DIGEST_CELERY_QUEUE": "q1"}, {},
      {"db": "x.duckdb", "lang": "en", "executor": "celery", "celery_include": ("a", "b"), "celery_queue": "q1"}),
-    ({"INFRA_DIGEST_DB": "x.duckdb", "INFRA_DIGEST_REPORTS_DIR": ""}, {"db": "cli.duckdb", "reports_dir": None},
+    ({"INFRA_DIGEST_DB": "x.duckdb", "INFRA_DIGEST_REPORTS_DIR": ""}, {"db": "cli.duckdb", "reports_dir": None, "source": "git"},
      {"db": "cli.duckdb", "reports_dir": settings.DEFAULT_REPORTS_DIR}),  # options win; None and "" mean unset
     ({"GITHUB_TOKEN": "ghp_secret"}, {}, {"github_token_env": "GITHUB_TOKEN"}),
 ])

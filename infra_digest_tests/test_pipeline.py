@@ -153,7 +153,7 @@ def test_sql_command(workdir: Path, replay_dir: Path, capsys):
     assert run_cli("sql", "SELECT repo, count(*) AS n FROM core.commits GROUP BY repo ORDER BY repo", "--db", "h.duckdb") == 0
     out = capsys.readouterr().out
     assert "repo" in out and re.search(r"vllm-project/vllm +\| 2", out) and "(3 rows)" in out
-    assert run_cli("sql", "DELETE FROM core.commits", "--db", "h.duckdb") == 1
+    assert run_cli("sql", "DELETE FROM core.commits", "--db", "h.duckdb") == 2  # refused before it runs: bad input
     assert "read-only" in capsys.readouterr().err.lower()
     assert run_cli("sql", "SELECT 1", "--db", "missing.duckdb") == 1
     assert "no history database" in capsys.readouterr().err
@@ -179,8 +179,9 @@ def test_failed_day_is_loud_in_dagster_status_and_checks(workdir: Path, replay_d
     # only that partition is failed in Dagster; every other one materialized in the same run
     with dg.DagsterInstance.get() as instance:
         from infra_digest.definitions import build_defs
+        from infra_digest.settings import Settings
 
-        defs = build_defs()
+        defs = build_defs(Settings.from_env(db="h.duckdb"))  # its partitions start at the history's first day
         multi = defs.resolve_asset_graph().get(dg.AssetKey("classified_changes")).partitions_def
         from dagster._core.storage.partition_status_cache import get_and_update_asset_status_cache_value
 

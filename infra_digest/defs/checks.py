@@ -14,7 +14,8 @@ import re
 import dagster as dg
 
 from infra_digest.defs.constants import CLASSIFIED_CHANGES, DAILY_DIGEST, DAILY_REPORT, POOL, RAW_EVENTS
-from infra_digest.defs.resources import StorageResource
+from infra_digest.defs.resources import ReportResource, StorageResource
+from infra_digest.report.links import check_links
 from infra_digest.storage.db import query_text
 
 _LINK = re.compile(r"\]\((https://github\.com/[^)\s]+)\)")
@@ -52,28 +53,30 @@ def ingest_checks(storage: StorageResource):
     pool=POOL,
     specs=[
         dg.AssetCheckSpec("report_links_resolve", asset=DAILY_REPORT, description=(
-            "Every GitHub link in every report points at a stored commit, PR, issue or watched repository.")),
+            "Every link of every report has the GitHub web origin and points at a stored commit, PR, issue or watched "
+            "repository; no raw HTML in the Markdown, no script or event handler in the HTML.")),
         dg.AssetCheckSpec("reports_up_to_date", asset=DAILY_REPORT, description=(
-            "Every day with fetched data has a report, generated after its newest data.")),
+            "Every (day, language) report was generated after its day's data last changed; every day with data has a report.")),
         dg.AssetCheckSpec("summaries_without_fallback", asset=DAILY_DIGEST, description=(
             "How many summary sections fell back from the LLM to extractive text.")),
     ],
 )
-def report_checks(storage: StorageResource):
+def report_checks(storage: StorageResource, report: ReportResource):
     with storage.connect() as conn:
         known = {r[0] for r in conn.execute(query_text("checks/known_links")).fetchall()}
-        reports = conn.execute("SELECT day, lang, markdown FROM report.daily").fetchall()
+        reports = conn.execute("SELECT day, lang, markdown, html FROM report.daily ORDER BY day, lang").fetchall()
         stale = conn.execute(query_text("11_days_without_fresh_report")).fetchall()
         llm, fallbacks = conn.execute(query_text("checks/summary_fallbacks")).fetchone()
-    dangling = sorted({(str(day), lang, url) for day, lang, md in reports for url in _LINK.findall(md) if url not in known})
+    dangling = sorted({(str(day), lang, url) for day, lang, md, _ in reports for url in _LINK.findall(md) if url not in known})
+    unsafe = [(str(day), lang, problem) for day, lang, md, html in reports for problem in check_links(md, html, report.web_origin)]
     yield dg.AssetCheckResult(
-        asset_key=DAILY_REPORT, check_name="report_links_resolve", passed=not dangling,
-        metadata={"reports": len(reports), "dangling_links": len(dangling),
-                  "examples": dg.MetadataValue.json([list(d) for d in dangling[:20]])},
+        asset_key=DAILY_REPORT, check_name="report_links_resolve", passed=not dangling and not unsafe,
+        metadata={"reports": len(reports), "dangling_links": len(dangling), "unsafe_links": len(unsafe),
+                  "examples": dg.MetadataValue.json([list(d) for d in (dangling + unsafe)[:20]])},
     )
     yield dg.AssetCheckResult(
         asset_key=DAILY_REPORT, check_name="reports_up_to_date", passed=not stale,
-        metadata={"days_missing_or_stale": len(stale), "examples": _md_list([f"{d}: {why}" for d, why in stale[:30]])},
+        metadata={"days_missing_or_stale": len(stale), "examples": _md_list([f"{d} {lang or 'every language'}: {why}" for d, lang, why in stale[:30]])},
     )
     yield dg.AssetCheckResult(
         asset_key=DAILY_DIGEST, check_name="summaries_without_fallback", passed=fallbacks == 0,

@@ -13,6 +13,8 @@ from typing import NamedTuple
 import dagster as dg
 
 from infra_digest.defs.constants import RANGE_END, RANGE_START
+from infra_digest.settings import DEFAULT_START_DAYS_BACK, Settings
+from infra_digest.storage.db import first_day_in_history
 from infra_digest.pipeline.ingest import PartitionKey
 from infra_digest.pipeline.ingest import keys_by_repo as _keys_by_repo
 from infra_digest.watchlist import RepoSpec
@@ -22,6 +24,17 @@ class Partitions(NamedTuple):
     daily: dg.DailyPartitionsDefinition
     repos: dg.StaticPartitionsDefinition
     date_repo: dg.MultiPartitionsDefinition
+
+
+def partition_start(settings: Settings, today: dt.date | None = None) -> str:
+    """The first day of the date partitions: ``settings.start_date`` (``INFRA_DIGEST_START_DATE``) when set, else
+    90 days back or the first day the history holds, whichever is earlier."""
+    if settings.start_date:
+        return settings.start_date
+    today = today or dt.datetime.now(dt.timezone.utc).date()
+    start = today - dt.timedelta(days=DEFAULT_START_DAYS_BACK)
+    first = first_day_in_history(settings.db)
+    return min(start, first).isoformat() if first else start.isoformat()
 
 
 def build_partitions(watchlist: Iterable[RepoSpec], start_date: str, timezone: str = "UTC") -> Partitions:

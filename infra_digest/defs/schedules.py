@@ -8,6 +8,8 @@ import dagster as dg
 from infra_digest.defs.constants import BACKFILL_TAG, CLASSIFIED_CHANGES, DAILY_REPORT, INGEST_JOB, PARTITION_TAG, RANGE_END, RANGE_START
 from infra_digest.defs.jobs import ingest_job, report_job
 from infra_digest.defs.partitions import range_tags
+from infra_digest.defs.resources import SourceResource, StorageResource
+from infra_digest.settings import ENV_SOURCE
 from infra_digest.watchlist import RepoSpec
 
 
@@ -28,16 +30,34 @@ def report_days_for_run(tags: dict[str, str]) -> tuple[str, str] | None:
     return None
 
 
-def build_schedule(watchlist: Sequence[RepoSpec], hour: int = 2, timezone: str = "UTC") -> dg.ScheduleDefinition:
+def why_source_cannot_hold(source: SourceResource, day: str) -> str | None:
+    """Why ``source`` cannot answer for ``day`` (a replay directory, the demo included, without that day's folder),
+    or None when it can (live sources can answer for any past day)."""
+    if source.kind != "replay":
+        return None
+    folder = source.replay_dir() / day
+    if folder.is_dir():
+        return None
+    return (f"the source {source.describe()} holds no recording of {day}: nothing to ingest. Set "
+            f"{ENV_SOURCE} to github or git for daily data.")
+
+
+def build_schedule(watchlist: Sequence[RepoSpec], source: SourceResource, storage: StorageResource, hour: int = 2,
+                   timezone: str = "UTC") -> dg.ScheduleDefinition:
     @dg.schedule(
         job=ingest_job,
         cron_schedule=f"0 {hour} * * *",
         execution_timezone=timezone,
-        description="Every day: ingest yesterday for every watched repository in one run; the report follows (report_after_ingest).",
+        description=(f"Every day at {hour:02d}:00 {timezone}: ingest yesterday for the {len(watchlist)} watched repositories "
+                     f"in one run, reading {source.describe()} into the history {storage.describe()}; the report follows "
+                     "(report_after_ingest). Skips, saying why, when the source cannot hold yesterday."),
     )
     def daily_ingest_schedule(context: dg.ScheduleEvaluationContext):
         tags = yesterday_range_tags(context.scheduled_execution_time, watchlist)
         day = tags[RANGE_START].split("|")[0]
+        why = why_source_cannot_hold(source, day)
+        if why:
+            return dg.SkipReason(why)
         return dg.RunRequest(run_key=f"ingest-{day}", tags=tags)
 
     return daily_ingest_schedule

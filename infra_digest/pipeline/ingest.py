@@ -14,6 +14,8 @@ its own figures, not the run's.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -79,12 +81,41 @@ class Collected:
 
 
 def _log_row(batch: DayBatch, source: str, fetched_at: dt.datetime) -> dict[str, Any]:
-    stats = dict(batch.stats)
-    stale = getattr(batch, "stale", None)  # sources report a stale mirror / cache as DayBatch.stale
-    if stale is not None:
-        stats["stale"] = bool(stale)
     return {"repo": batch.repo, "day": batch.day, "source": source, "status": "ok" if batch.ok else "failed",
-            "error": batch.error, "notes": batch.notes, "stats": stats, "items": len(batch.events), "fetched_at": fetched_at}
+            "error": batch.error, "notes": batch.notes, "stats": batch.stats, "items": len(batch.events),
+            "fetched_at": fetched_at, "stale": bool(batch.stale)}
+
+
+def partition_digest(status: str, error: str | None, events: Iterable[Mapping[str, Any]]) -> str:
+    """A hash of what one fetch gave for a repository-day: equal digests mean the data did not change."""
+    h = hashlib.sha256(f"{status}\0{error or ''}\0".encode())
+    for ev in sorted(events, key=lambda e: (e["kind"], str(e["id"]))):
+        h.update(json.dumps([ev["kind"], str(ev["id"]), ev["payload"]], sort_keys=True, ensure_ascii=False, default=str).encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def mark_changes(collected: Collected, previous: Iterable[Mapping[str, Any]]) -> int:
+    """Set ``digest`` and ``changed_at`` on each fetch-log row: ``changed_at`` keeps the previous time when the
+    repository-day's data did not change (a failed fetch keeps the previous data, hence its digest). ``previous``:
+    the raw.fetch_log rows the write replaces. Returns how many repository-days changed."""
+    prev = {(r["repo"], r["day"]): r for r in previous}
+    by_key: dict[tuple, list] = {}
+    for ev in collected.events:
+        by_key.setdefault((ev["repo"], ev["day"]), []).append(ev)
+    changed = 0
+    for row in collected.log_rows:
+        key = (row["repo"], row["day"])
+        old = prev.get(key)
+        if row["status"] == "ok":
+            row["digest"] = partition_digest("ok", None, by_key.get(key, ()))
+        else:  # nothing is written for this repository-day: the report changes only if it was not failed before
+            row["digest"] = old["digest"] if old and old.get("status") == "failed" and old.get("digest") else \
+                partition_digest("failed", row["error"], ())
+        same = old is not None and old.get("digest") == row["digest"] and old.get("changed_at") is not None
+        row["changed_at"] = old["changed_at"] if same else row["fetched_at"]
+        changed += not same
+    return changed
 
 
 def collect(source: Source, specs: Mapping[str, RepoSpec], keys: Iterable[PartitionKey], fetched_at: dt.datetime,

@@ -12,6 +12,7 @@ Two backends behind one :func:`connect`, same tables and SQL:
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import os
 import random
@@ -138,6 +139,39 @@ def _open(path: str, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyCon
                 announced = True
             time.sleep(delay)
             delay = min(delay * 1.6, 1.0)
+
+
+def describe_history(path: str | Path) -> str:
+    """The history for people and metadata: a DuckDB file's absolute path, or a DuckLake target without secrets."""
+    if is_lake(path):
+        return re.sub(r"(password\s*=\s*)\S+", r"\1***", str(path), flags=re.I)
+    return str(path) if str(path) == ":memory:" else str(Path(path).resolve())
+
+
+def first_day_in_history(path: str | Path) -> dt.date | None:
+    """The first day any repository was fetched for, or None (no history yet, a DuckLake, or a writer holds the
+    file right now: callers use their default then). Never waits and never creates anything."""
+    if is_lake(path) or str(path) == ":memory:" or not Path(path).is_file():
+        return None
+    try:
+        with connect(path, read_only=True, wait_seconds=0) as conn:
+            (first,) = conn.execute("SELECT min(day) FROM raw.fetch_log").fetchone()
+    except (duckdb.Error, DatabaseBusyError, OSError):
+        return None
+    return first
+
+
+def lock_down(conn: duckdb.DuckDBPyConnection) -> None:
+    """Make an open read-only connection safe for untrusted SQL: no extension is installed or loaded, no file
+    outside the database (and, for a DuckLake, its data) can be read or written, nothing reaches the network
+    (``enable_external_access = false``), and no setting can be changed back (``lock_configuration``)."""
+    conn.execute("SET autoinstall_known_extensions = false")
+    conn.execute("SET autoload_known_extensions = false")
+    if not lake.is_lake_conn(conn):
+        # A DuckLake reads its Parquet files through the file system at query time; its catalog connection is
+        # already open. A DuckDB file is open already and needs nothing else.
+        conn.execute("SET enable_external_access = false")
+    conn.execute("SET lock_configuration = true")
 
 
 def is_lake(target: str | Path) -> bool:
