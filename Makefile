@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DAY := 2026-03-02
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test test-fast bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,11 +17,17 @@ $(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
+# The demo is its own world: data/demo.duckdb and reports/demo/ (the default history never holds demo rows).
 demo: install
-	$(BIN)/infra-digest run --date $(DEMO_DAY) --source replay:demo
+	$(BIN)/infra-digest run --date $(DEMO_DAY) --source replay:demo --db data/demo.duckdb --out reports/demo
 
+# The whole suite (what .ci/run calls): needs PostgreSQL and Redis on 127.0.0.1, starts Dagster's daemon.
 test: install
 	$(BIN)/python -m pytest -q
+
+# No PostgreSQL, Redis or daemon: the tests marked slow are left out.
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow"
 
 bench: install
 	$(BIN)/python bench/pipeline_bench.py

@@ -10,8 +10,11 @@ import argparse
 import datetime as dt
 import logging
 import os
+import re
 import sys
+import tempfile
 import time
+import unicodedata
 from pathlib import Path
 
 from infra_digest import settings
@@ -46,18 +49,58 @@ def _check_source(spec: str) -> None:
             raise UsageError(f"replay directory {arg} is not readable")
 
 
-def _instance():
-    """The Dagster instance: $DAGSTER_HOME, else the project folder when run from it, else an ephemeral one."""
+def _first_existing(path: Path) -> Path:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def _writable_dir(path: Path, what: str) -> None:
+    """``path`` is (or can be created as) a folder this process can write in."""
+    base = _first_existing(path)
+    if not base.is_dir():
+        raise UsageError(f"{what}: {base} is a file, not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".infra-digest-probe-"):
+            pass
+    except OSError as exc:
+        raise UsageError(f"{what}: cannot write in {path} ({exc.strerror or exc})") from None
+
+
+def _check_writable(conf: settings.Settings) -> None:
+    """An unwritable history or report folder is bad input: found before the work, one line, exit 2."""
+    from infra_digest.storage.db import is_lake
+
+    if not is_lake(conf.db) and conf.db != ":memory:":
+        db = Path(conf.db)
+        if db.is_dir():
+            raise UsageError(f"--db {db}: is a folder, not a database file")
+        _writable_dir(db.parent if str(db.parent) else Path("."), f"--db {db}")
+        if db.exists():
+            try:
+                with open(db, "ab"):
+                    pass
+            except OSError as exc:
+                raise UsageError(f"--db {db}: cannot be written ({exc.strerror or exc})") from None
+    out = Path(conf.reports_dir)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: is a file, not a folder")
+    _writable_dir(out, f"--out {out}")
+
+
+def _instance(conf: settings.Settings):
+    """The Dagster instance this run records in: one history, one instance (infra_digest/defs/instance.py)."""
     import dagster as dg
 
-    home = os.environ.get("DAGSTER_HOME")
-    if not home and Path("dagster.yaml").is_file():
-        home = str(Path.cwd())
-        os.environ["DAGSTER_HOME"] = home
-    if home:
-        Path(home).mkdir(parents=True, exist_ok=True)
-        return dg.DagsterInstance.get()
-    return dg.DagsterInstance.ephemeral()
+    from infra_digest.defs.instance import HistoryMismatch, instance_for
+
+    if conf.db == ":memory:":
+        return dg.DagsterInstance.ephemeral()
+    try:
+        return instance_for(conf.db, say=lambda m: print(f"infra-digest: {m}", file=sys.stderr))
+    except HistoryMismatch as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _failure_message(result) -> str:
@@ -79,6 +122,13 @@ class _Progress(logging.Handler):
         print(f"  {record.getMessage()}", file=sys.stderr, flush=True)
 
 
+def _settings(args: argparse.Namespace, **extra: object) -> settings.Settings:
+    """The one Settings of this command: the environment, with the command's options on top."""
+    return settings.Settings.from_env(demo_world=args.command == "run", db=getattr(args, "db", None), reports_dir=getattr(args, "out", None),
+                                      source=getattr(args, "source", None), lang=getattr(args, "lang", None),
+                                      record_dir=getattr(args, "record", None), **extra)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     first = _parse_day(args.date, "--date")
     last = _parse_day(args.to, "--to") if args.to else first
@@ -87,21 +137,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     today = dt.datetime.now(dt.timezone.utc).date()
     if last >= today:
         raise UsageError(f"{last} is not over yet (UTC): the latest complete day is {today - dt.timedelta(days=1)}")
-    if args.lang not in settings.LANGS:
+    if args.lang is not None and args.lang not in settings.LANGS:
         raise UsageError(f"--lang {args.lang!r}: choose one of {', '.join(settings.LANGS)}")
-    source = args.source or settings.env(settings.ENV_SOURCE, settings.DEFAULT_SOURCE)
-    _check_source(source)
+    conf = _settings(args)
+    if conf.lang not in settings.LANGS:
+        raise UsageError(f"{settings.ENV_LANG}={conf.lang!r}: choose one of {', '.join(settings.LANGS)}")
+    _check_source(conf.source)
+    _check_writable(conf)  # before any source is read (a github run would spend API quota first)
+    from infra_digest.defs.partitions import partition_start
+
+    # The partitions must hold the days asked for.
+    conf = conf.replace(start_date=min(first, dt.date.fromisoformat(partition_start(conf))).isoformat())
 
     started = time.monotonic()
     from infra_digest.definitions import INGEST_JOB, REPORT_JOB, build_defs
-    from infra_digest.pipeline.report import EXTENSIONS, report_path
     from infra_digest.defs.partitions import range_tags
+    from infra_digest.pipeline.report import EXTENSIONS, report_path
     from infra_digest.watchlist import load_watchlist
 
-    start_date = min(first, dt.date.fromisoformat(settings.env(settings.ENV_START_DATE, settings.DEFAULT_START_DATE)))
-    defs = build_defs(source=source, db_path=args.db, out_dir=args.out, langs=[args.lang], start_date=start_date.isoformat(),
-                      record_dir=args.record)
-    watchlist = load_watchlist()
+    defs = build_defs(conf)
+    watchlist = load_watchlist(conf.watchlist)
     progress = logging.getLogger("infra_digest.progress")
     progress.setLevel(logging.INFO)
     if not any(isinstance(h, _Progress) for h in progress.handlers):
@@ -109,8 +164,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     progress.propagate = False
     quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}  # we print progress and errors ourselves
     ndays = (last - first).days + 1
-    print(f"infra-digest: {ndays} day(s) {first}..{last} x {len(watchlist)} repositories from {source}", file=sys.stderr)
-    with _instance() as instance:
+    print(f"infra-digest: {ndays} day(s) {first}..{last} x {len(watchlist)} repositories from {conf.source}", file=sys.stderr)
+    with _instance(conf) as instance:
         ingest = defs.resolve_job_def(INGEST_JOB).execute_in_process(
             instance=instance, run_config=quiet, raise_on_error=False,
             tags=range_tags(first.isoformat(), last.isoformat(), watchlist[0].repo, watchlist[-1].repo),
@@ -126,15 +181,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"infra-digest: report failed: {_failure_message(report)}", file=sys.stderr)
             return EXIT_FAILED
 
-    out = Path(args.out or settings.env(settings.ENV_REPORTS_DIR, settings.DEFAULT_REPORTS_DIR))
     for i in range(ndays):
         day = first + dt.timedelta(days=i)
         for ext in EXTENSIONS:
-            print(report_path(out, day, args.lang, ext))
-    failed = _failed_partitions(args.db or settings.env(settings.ENV_DB, settings.DEFAULT_DB), first, last)
+            print(report_path(conf.reports_dir, day, conf.lang, ext))
+    failed = _failed_partitions(conf.db, first, last)
     print(f"infra-digest: done in {time.monotonic() - started:.1f}s", file=sys.stderr)
     if failed:
-        for repo, day, error in failed:
+        for day, repo, error in failed:
             print(f"infra-digest: warning: {repo} {day} could not be read: {error}", file=sys.stderr)
         print(f"infra-digest: {len(failed)} repository-day(s) incomplete; the reports say so", file=sys.stderr)
         return EXIT_FAILED
@@ -144,60 +198,94 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _failed_partitions(db: str, first: dt.date, last: dt.date) -> list[tuple]:
-    from infra_digest.storage.db import connect
+    """(day, repo, error) of the repository-days in first..last whose last fetch failed, oldest first."""
+    from infra_digest.storage.db import connect, query_text
 
     with connect(db, read_only=True) as conn:
         return conn.execute(
-            "SELECT repo, day, error FROM raw.fetch_log WHERE status = 'failed' AND day BETWEEN ? AND ? ORDER BY day, repo",
+            f"SELECT day, repo, error FROM ({query_text('10_fetch_problems')}) WHERE day BETWEEN ? AND ? ORDER BY day, repo",
             [first, last],
         ).fetchall()
 
 
-def format_table(columns: list[str], rows: list[tuple], max_width: int = 80) -> str:
-    def cell(v) -> str:
-        s = "NULL" if v is None else str(v)
-        s = s.replace("\n", "\\n")
-        return s if len(s) <= max_width else s[: max_width - 1] + "…"
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Statement types `infra-digest sql` runs: queries (SELECT, WITH, VALUES, FROM, DESCRIBE, SHOW, SUMMARIZE, table
+# functions) and EXPLAIN. Everything else (COPY, EXPORT, ATTACH, INSTALL, LOAD, SET, CREATE, INSERT, ...) is refused
+# before anything runs; the connection is read-only, cannot reach files, the network or extensions, and is locked.
+READ_STATEMENTS = ("SELECT", "EXPLAIN")
 
-    cells = [[cell(v) for v in row] for row in rows]
-    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+
+def visible(value: object) -> str:
+    """A value as terminal-safe text: control, format (bidi, zero-width) and separator characters become visible
+    escapes (``\\n``, ``\\x1b``, ``\\u202e``), so no value can move the cursor, recolour or reorder the output."""
+    s = "NULL" if value is None else str(value)
+    out = []
+    for ch in s:
+        cat = unicodedata.category(ch)
+        if ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif cat in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _width(s: str) -> int:
+    from wcwidth import wcswidth
+
+    w = wcswidth(s)
+    return w if w >= 0 else len(s)  # only escaped text reaches here, so -1 (a control char) cannot happen
+
+
+def _clip(s: str, max_width: int) -> str:
+    from wcwidth import wcwidth
+
+    if _width(s) <= max_width:
+        return s
+    out, used = [], 0
+    for ch in s:
+        w = max(wcwidth(ch), 0)
+        if used + w > max_width - 1:
+            break
+        out.append(ch)
+        used += w
+    return "".join(out) + "…"
+
+
+def _pad(s: str, width: int) -> str:
+    return s + " " * (width - _width(s))
+
+
+def format_table(columns: list[str], rows: list[tuple], max_width: int = 80) -> str:
+    """Rows as an aligned text table; widths are display widths (CJK and emoji take two columns)."""
+    head = [_clip(visible(c), max_width) for c in columns]
+    cells = [[_clip(visible(v), max_width) for v in row] for row in rows]
+    widths = [max([_width(c), *(_width(r[i]) for r in cells)]) for i, c in enumerate(head)]
     line = "+".join("-" * (w + 2) for w in widths)
-    out = [" | ".join(c.ljust(w) for c, w in zip(columns, widths)), line]
-    out += [" | ".join(v.ljust(w) for v, w in zip(r, widths)) for r in cells]
+    out = [" | ".join(_pad(c, w) for c, w in zip(head, widths)).rstrip(), line]
+    out += [" | ".join(_pad(v, w) for v, w in zip(r, widths)).rstrip() for r in cells]
     return "\n".join(out)
 
 
-def cmd_sql(args: argparse.Namespace) -> int:
-    import duckdb
+def _read_query(arg: str) -> str:
+    if arg == "-":
+        return sys.stdin.read()
+    if arg.lower().endswith(".sql") and "\n" not in arg:
+        path = Path(arg)
+        if not path.is_file():
+            raise UsageError(f"no query file {arg}")
+        try:
+            return path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read {arg}: {exc}") from None
+    return arg
 
-    from infra_digest.storage.db import DatabaseBusyError, connect
 
-    query = args.query
-    if query == "-":
-        query = sys.stdin.read()
-    elif query.endswith(".sql") and Path(query).is_file():
-        query = Path(query).read_text(encoding="utf-8")
-    db = args.db or settings.env(settings.ENV_DB, settings.DEFAULT_DB)
-    try:
-        with connect(db, read_only=True, wait_seconds=args.wait) as conn:
-            for name, value in (args.param or []):
-                conn.execute(f"SET VARIABLE {name} = ?", [value])
-            cur = conn.execute(query)
-            if cur.description is None:
-                return EXIT_OK
-            columns = [d[0] for d in cur.description]
-            rows = cur.fetchmany(args.limit + 1) if args.limit else cur.fetchall()
-    except FileNotFoundError as exc:
-        print(f"infra-digest: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    except DatabaseBusyError as exc:
-        print(f"infra-digest: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    except duckdb.Error as exc:
-        print(f"infra-digest: query failed: {str(exc).splitlines()[0]}", file=sys.stderr)
-        return EXIT_FAILED
-    more = bool(args.limit) and len(rows) > args.limit
-    rows = rows[: args.limit] if args.limit else rows
+def _print_result(args: argparse.Namespace, columns: list[str], rows: list[tuple], more: bool) -> None:
     if args.format == "csv":
         import csv
 
@@ -212,29 +300,78 @@ def cmd_sql(args: argparse.Namespace) -> int:
     else:
         print(format_table(columns, rows))
         print(f"({len(rows)} row{'s' if len(rows) != 1 else ''}{', more not shown: raise --limit' if more else ''})")
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from infra_digest.storage.db import DatabaseBusyError, connect, lock_down
+
+    if args.limit < 0:
+        raise UsageError(f"--limit {args.limit}: use 0 (all rows) or a positive number")
+    if args.wait < 0:
+        raise UsageError(f"--wait {args.wait}: use 0 or a positive number of seconds")
+    for name, _ in args.param or []:
+        if not _IDENT.fullmatch(name):
+            raise UsageError(f"--param {name!r}: a name is letters, digits and _ (read it with getvariable('{name}'))")
+    query = _read_query(args.query)
+    db = _settings(args).db
+    try:
+        with connect(db, read_only=True, wait_seconds=args.wait) as conn:
+            try:
+                statements = conn.extract_statements(query)
+            except duckdb.Error as exc:
+                raise UsageError(f"query does not parse: {str(exc).splitlines()[0]}") from None
+            if not statements:
+                raise UsageError("the query is empty (nothing but blanks or comments)")
+            for st in statements:
+                if st.type.name not in READ_STATEMENTS:
+                    raise UsageError(f"infra-digest sql is read-only and never writes: only queries (SELECT, WITH, "
+                                     f"DESCRIBE, SHOW, EXPLAIN ...), not {st.type.name}")
+            for name, value in args.param or []:
+                conn.execute(f'SET VARIABLE "{name}" = ?', [value])  # the name is an identifier; the value is bound
+            lock_down(conn)
+            for i, st in enumerate(statements):
+                cur = conn.execute(st.query)
+                if cur.description is None:
+                    continue
+                columns = [d[0] for d in cur.description]
+                rows = cur.fetchmany(args.limit + 1) if args.limit else cur.fetchall()
+                more = bool(args.limit) and len(rows) > args.limit
+                if i and args.format == "table":
+                    print()
+                _print_result(args, columns, rows[: args.limit] if args.limit else rows, more)
+    except (FileNotFoundError, DatabaseBusyError) as exc:
+        print(f"infra-digest: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except duckdb.Error as exc:
+        print(f"infra-digest: query failed: {visible(str(exc).splitlines()[0])}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     """Say loudly which days are missing a report, have a report older than their data, or failed to fetch."""
-    from infra_digest.storage.db import SQL_DIR, DatabaseBusyError, connect
+    from infra_digest.storage.db import DatabaseBusyError, connect, query_text
 
-    db = args.db or settings.env(settings.ENV_DB, settings.DEFAULT_DB)
+    db = _settings(args).db
     try:
         with connect(db, read_only=True, wait_seconds=args.wait) as conn:
-            stale = conn.execute((SQL_DIR / "queries" / "11_days_without_fresh_report.sql").read_text()).fetchall()
-            failed = conn.execute(
-                "SELECT day, repo, error FROM raw.fetch_log WHERE status = 'failed' ORDER BY day DESC, repo").fetchall()
+            stale = conn.execute(query_text("11_days_without_fresh_report")).fetchall()
+            failed = conn.execute(f"SELECT day, repo, error FROM ({query_text('10_fetch_problems')})").fetchall()
             days, last = conn.execute("SELECT count(DISTINCT day), max(day) FROM report.daily").fetchone()
     except (FileNotFoundError, DatabaseBusyError) as exc:
         print(f"infra-digest: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    for day, why in stale:
-        print(f"{day}  {why}")
+    db_opt = f" --db {args.db}" if args.db else ""
+    for day, lang, why in stale:  # per (day, language): a language is named when its report is the stale one
+        refresh = f"infra-digest run --date {day}{f' --lang {lang}' if lang else ''}{db_opt}"
+        print(f"{day}  {lang or 'every language'}: {why}; refresh with: {refresh}")
     for day, repo, error in failed:
-        print(f"{day}  {repo}: fetch failed: {error}")
+        print(f"{day}  {repo}: fetch failed: {visible(error)}; retry with: infra-digest run --date {day}{db_opt}")
     if stale or failed:
-        print(f"infra-digest: {len(stale)} day(s) without an up-to-date report, {len(failed)} failed repository-day(s)", file=sys.stderr)
+        print(f"infra-digest: {len(stale)} report(s) missing or older than their data, {len(failed)} failed "
+              "repository-day(s)", file=sys.stderr)
         return EXIT_FAILED
     print(f"ok: {days} day(s) reported, latest {last}, every one up to date")
     return EXIT_OK
@@ -254,7 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--date", required=True, help="first day, YYYY-MM-DD (UTC)")
     run.add_argument("--to", help="last day (inclusive), YYYY-MM-DD; default: --date")
     run.add_argument("--source", help="replay:DIR | replay:demo | github | git | git+github (default $INFRA_DIGEST_SOURCE or replay:demo)")
-    run.add_argument("--lang", default=settings.env(settings.ENV_LANG, settings.DEFAULT_LANG), help="report language: zh or en")
+    run.add_argument("--lang", help=f"report language: zh or en (default ${settings.ENV_LANG} or {settings.DEFAULT_LANG})")
     run.add_argument("--db", help=f"history: a DuckDB file or a DuckLake target ducklake:postgres:dbname=... host=... "
                                   f"(default ${settings.ENV_DB} or {settings.DEFAULT_DB})")
     run.add_argument("--out", help=f"report folder (default ${settings.ENV_REPORTS_DIR} or {settings.DEFAULT_REPORTS_DIR})")

@@ -1,11 +1,17 @@
-"""Every environment variable the project reads, with its default, in one place.
+"""Every environment variable the project reads, with its default, in one place, and the one :class:`Settings`.
 
-Only edges (the CLI, resource bindings in ``defs/``) read the environment; pure code takes values as arguments.
+``Settings.from_env(**overrides)`` is built once at an edge (the CLI with its options, ``definitions.py`` for the
+UI and the daemon) and passed down; pure code takes values as arguments and never reads the environment.
+The GitHub token is the exception by design: ``Settings`` holds the NAME of its variable, and the source reads
+the value when it is built, so that the token never enters settings, run config, metadata or logs.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 # Storage: a DuckDB file path, or a DuckLake target "ducklake:postgres:dbname=... host=..." (docs/scaling.md)
@@ -14,9 +20,23 @@ ENV_LAKE_DATA_PATH = "INFRA_DIGEST_LAKE_DATA_PATH"  # where a new DuckLake write
 DEFAULT_DB = "data/infra_digest.duckdb"
 ENV_REPORTS_DIR = "INFRA_DIGEST_REPORTS_DIR"
 DEFAULT_REPORTS_DIR = "reports"
+# The demo is its own world: with --source replay:demo and no database or report folder given, these are used,
+# so the default history never holds the invented demo rows.
+DEMO_SOURCE = "replay:demo"
+DEMO_DB = "data/demo.duckdb"
+DEMO_REPORTS_DIR = "reports/demo"
 
 # Executor of a run's steps: in_process (default) or celery (see docs/scaling.md)
 ENV_EXECUTOR = "INFRA_DIGEST_EXECUTOR"
+DEFAULT_EXECUTOR = "in_process"
+ENV_CELERY_BROKER = "INFRA_DIGEST_CELERY_BROKER"
+DEFAULT_CELERY_BROKER = "redis://127.0.0.1:6379/0"
+ENV_CELERY_BACKEND = "INFRA_DIGEST_CELERY_BACKEND"
+DEFAULT_CELERY_BACKEND = "redis://127.0.0.1:6379/1"
+ENV_CELERY_INCLUDE = "INFRA_DIGEST_CELERY_INCLUDE"  # comma-separated modules the workers import
+DEFAULT_CELERY_INCLUDE = "infra_digest.definitions"
+ENV_CELERY_QUEUE = "INFRA_DIGEST_CELERY_QUEUE"
+DEFAULT_CELERY_QUEUE = "dagster"  # dagster-celery's default queue
 
 # Source: "replay:DIR", "github" or "git"
 ENV_SOURCE = "INFRA_DIGEST_SOURCE"
@@ -25,9 +45,10 @@ ENV_LANG = "INFRA_DIGEST_LANG"
 DEFAULT_LANG = "zh"
 ENV_WATCHLIST = "INFRA_DIGEST_WATCHLIST"
 
-# First day of the date partitions
+# First day of the date partitions. Default: 90 days back, or the first day in the history if that is earlier
+# (so the UI's partition bar is not 99 % "missing"); the variable overrides.
 ENV_START_DATE = "INFRA_DIGEST_START_DATE"
-DEFAULT_START_DATE = "2025-01-01"
+DEFAULT_START_DAYS_BACK = 90
 
 # GitHub
 ENV_GITHUB_TOKEN = "GITHUB_TOKEN"
@@ -51,6 +72,88 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 DEMO_REPLAY_DIR = PACKAGE_DIR / "demo" / "replay"
 
 
-def env(name: str, default: str | None = None) -> str | None:
-    value = os.environ.get(name)
+def env(name: str, default: str | None = None, environ: Mapping[str, str] | None = None) -> str | None:
+    """One variable, or ``default`` when it is unset or empty."""
+    value = (os.environ if environ is None else environ).get(name)
     return value if value not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a run needs to know about its world. Build it with :meth:`from_env`; CLI options override."""
+
+    db: str = DEFAULT_DB
+    reports_dir: str = DEFAULT_REPORTS_DIR
+    source: str = DEFAULT_SOURCE
+    lang: str = DEFAULT_LANG
+    watchlist: str | None = None  # None: the packaged watchlist.yaml
+    start_date: str | None = None  # first day of the date partitions; None: see defs.partitions.partition_start
+    github_api_url: str = DEFAULT_GITHUB_API_URL
+    github_token_env: str = ENV_GITHUB_TOKEN  # the NAME of the variable holding the token, never the token
+    record_dir: str | None = None
+    git_dir: str = DEFAULT_GIT_DIR
+    llm_model: str | None = None
+    llm_api_base: str | None = None
+    lake_data_path: str | None = None
+    executor: str = DEFAULT_EXECUTOR
+    celery_broker: str = DEFAULT_CELERY_BROKER
+    celery_backend: str = DEFAULT_CELERY_BACKEND
+    celery_include: tuple[str, ...] = (DEFAULT_CELERY_INCLUDE,)
+    celery_queue: str = DEFAULT_CELERY_QUEUE
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, demo_world: bool = True, **overrides: object) -> Settings:
+        """Settings from ``environ`` (default: the process environment); ``overrides`` that are not None win
+        (the CLI passes its options this way: ``Settings.from_env(db=args.db, ...)``).
+
+        ``demo_world``: when the source is the demo and no database / report folder is given, use the demo's own
+        (``data/demo.duckdb``, ``reports/demo``). Commands that read no source (``sql``, ``status``) pass False:
+        they look at the default history unless told otherwise."""
+
+        def get(name: str, default: str | None = None) -> str | None:
+            return env(name, default, environ)
+
+        include = get(ENV_CELERY_INCLUDE, DEFAULT_CELERY_INCLUDE) or ""
+        values: dict[str, object] = {
+            "db": get(ENV_DB, DEFAULT_DB),
+            "reports_dir": get(ENV_REPORTS_DIR, DEFAULT_REPORTS_DIR),
+            "source": get(ENV_SOURCE, DEFAULT_SOURCE),
+            "lang": get(ENV_LANG, DEFAULT_LANG),
+            "watchlist": get(ENV_WATCHLIST),
+            "start_date": get(ENV_START_DATE),
+            "github_api_url": get(ENV_GITHUB_API_URL, DEFAULT_GITHUB_API_URL),
+            "record_dir": get(ENV_RECORD_DIR),
+            "git_dir": get(ENV_GIT_DIR, DEFAULT_GIT_DIR),
+            "llm_model": get(ENV_LLM_MODEL),
+            "llm_api_base": get(ENV_LLM_API_BASE),
+            "lake_data_path": get(ENV_LAKE_DATA_PATH),
+            "executor": (get(ENV_EXECUTOR, DEFAULT_EXECUTOR) or DEFAULT_EXECUTOR).strip().lower(),
+            "celery_broker": get(ENV_CELERY_BROKER, DEFAULT_CELERY_BROKER),
+            "celery_backend": get(ENV_CELERY_BACKEND, DEFAULT_CELERY_BACKEND),
+            "celery_include": tuple(m.strip() for m in include.split(",") if m.strip()),
+            "celery_queue": get(ENV_CELERY_QUEUE, DEFAULT_CELERY_QUEUE),
+        }
+        unknown = set(overrides) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if demo_world and values["source"] == DEMO_SOURCE:  # the demo never writes into the default history
+            if get(ENV_DB) is None and overrides.get("db") is None:
+                values["db"] = DEMO_DB
+            if get(ENV_REPORTS_DIR) is None and overrides.get("reports_dir") is None:
+                values["reports_dir"] = DEMO_REPORTS_DIR
+        return cls(**values)  # type: ignore[arg-type]
+
+    @property
+    def web_origin(self) -> str:
+        """The GitHub web origin reports may link into: ``https://github.com`` for the public API, the Enterprise
+        host for ``https://HOST/api/v3``."""
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(self.github_api_url)
+        if parts.hostname in (None, "api.github.com") or parts.hostname in ("127.0.0.1", "localhost"):
+            return "https://github.com"  # the public API, or a local fake of it in tests
+        return f"{parts.scheme}://{parts.netloc}"
+
+    def replace(self, **changes: object) -> Settings:
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]

@@ -30,7 +30,7 @@ VENV_BIN = Path(sys.executable).parent
 FIRST, DAYS = dt.date(2026, 1, 1), 3
 REDIS_URL = os.environ.get("INFRA_DIGEST_TEST_REDIS", "redis://127.0.0.1:6379")
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 
 # The run coordinator: what `dagster job execute` / the default run launcher would do, with a range tag.
 COORDINATOR = """

@@ -9,9 +9,11 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from infra_digest.definitions import INGEST_JOB, REPORT_JOB, build_defs
 from infra_digest.defs.schedules import report_days_for_run, yesterday_range_tags
+from infra_digest.settings import Settings
 from infra_digest.watchlist import load_watchlist
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,7 +49,7 @@ def test_asset_graph_snapshot():
 
 
 def test_report_day_maps_to_every_repository_of_that_day():
-    defs = build_defs()
+    defs = build_defs(Settings.from_env({}, start_date="2026-01-01"))
     graph = defs.resolve_asset_graph()
     mapping = graph.get_partition_mapping(dg.AssetKey("daily_digest"), dg.AssetKey("classified_changes"))
     daily = graph.get(dg.AssetKey("daily_digest")).partitions_def
@@ -58,9 +60,13 @@ def test_report_day_maps_to_every_repository_of_that_day():
     assert sorted(upstream) == sorted(f"2026-02-18|{r.repo}" for r in load_watchlist())
 
 
-def test_schedule_requests_yesterday_for_all_repositories_in_one_run():
-    defs = build_defs()
-    schedule = defs.resolve_schedule_def("daily_ingest_schedule")
+def _schedule(settings):
+    return build_defs(settings).resolve_schedule_def("daily_ingest_schedule")
+
+
+def test_schedule_requests_yesterday_for_all_repositories_in_one_run(tmp_path):
+    (tmp_path / "replay" / "2026-02-18").mkdir(parents=True)
+    schedule = _schedule(Settings.from_env({}, source=f"replay:{tmp_path / 'replay'}", db=str(tmp_path / "h.duckdb")))
     when = dt.datetime(2026, 2, 19, 2, 0, tzinfo=dt.timezone.utc)
     with dg.build_schedule_context(scheduled_execution_time=when) as context:
         request = schedule.evaluate_tick(context).run_requests[0]
@@ -71,6 +77,23 @@ def test_schedule_requests_yesterday_for_all_repositories_in_one_run():
     # just after midnight it is still yesterday's report
     assert yesterday_range_tags(dt.datetime(2026, 3, 1, 0, 5, tzinfo=dt.timezone.utc), load_watchlist())[
         "dagster/asset_partition_range_start"].startswith("2026-02-28|")
+
+
+@pytest.mark.parametrize("source", ["replay:demo", "replay:{tmp}/replay"])
+def test_schedule_skips_with_a_reason_when_the_source_cannot_hold_yesterday(tmp_path, source):
+    (tmp_path / "replay" / "2026-02-17").mkdir(parents=True)  # not the 18th
+    settings = Settings.from_env({}, source=source.format(tmp=tmp_path), db=str(tmp_path / "h.duckdb"))
+    schedule = _schedule(settings)
+    with dg.build_schedule_context(scheduled_execution_time=dt.datetime(2026, 2, 19, 2, tzinfo=dt.timezone.utc)) as context:
+        result = schedule.evaluate_tick(context)
+    assert not result.run_requests
+    assert "holds no recording of 2026-02-18" in result.skip_message and "replay:" in result.skip_message
+
+
+def test_schedule_description_names_the_source_and_the_history(tmp_path):
+    settings = Settings.from_env({}, source=f"replay:{tmp_path}", db=str(tmp_path / "h.duckdb"))
+    description = _schedule(settings).description
+    assert f"replay:{tmp_path.resolve()}" in description and str((tmp_path / "h.duckdb").resolve()) in description
 
 
 def test_report_sensor_reads_the_days_an_ingest_run_covered():
@@ -100,3 +123,21 @@ def test_loading_the_code_location_imports_nothing_slow():
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_dg_check_and_list_defs(tmp_path):
+    """`dg` (dagster-dg-cli, configured by [tool.dg] in pyproject.toml) loads the project and lists its assets."""
+    bin_dir = Path(sys.executable).parent
+    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "VIRTUAL_ENV": str(bin_dir.parent),
+           "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    check = subprocess.run([str(bin_dir / "dg"), "check", "defs"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "All definitions loaded successfully" in check.stdout + check.stderr
+    listed = subprocess.run([str(bin_dir / "dg"), "list", "defs", "--json"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert listed.returncode == 0, listed.stderr
+    import json
+
+    keys = {a["asset_key"] for a in json.loads(listed.stdout)["assets"]}
+    assert keys == set(EXPECTED_GRAPH)

@@ -23,6 +23,8 @@ from infra_digest.storage.db import DatabaseBusyError, LakeError, connect, ddl_t
 from infra_digest.storage.writes import replace_partitions, transaction
 from infra_digest_tests.conftest import DAY, PG, create_pg_database, drop_pg_database, pg_admin, run_cli
 
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

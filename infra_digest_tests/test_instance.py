@@ -9,6 +9,8 @@ import pytest
 
 from infra_digest_tests.conftest import DAY, PG, run_cli, temp_pg_database
 
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+
 psycopg2 = pytest.importorskip("psycopg2")
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -35,6 +35,8 @@ import pytest
 
 from infra_digest_tests.conftest import PG, temp_pg_database
 
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.daemon]
+
 ROOT = Path(__file__).resolve().parents[1]
 WORKSPACE = ROOT / "workspace.yaml"
 BIN = Path(sys.executable).parent

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from infra_digest.settings import DEMO_REPLAY_DIR
-from infra_digest_tests.conftest import DAY, run_cli
+from infra_digest_tests.conftest import DAY, day, run_cli
 
 TABLES = ["raw.events", "raw.fetch_log", "core.commits", "core.pull_requests", "core.issues", "classified.changes",
           "summaries.items", "summaries.digests", "report.daily"]
@@ -151,7 +153,7 @@ def test_sql_command(workdir: Path, replay_dir: Path, capsys):
     assert run_cli("sql", "SELECT repo, count(*) AS n FROM core.commits GROUP BY repo ORDER BY repo", "--db", "h.duckdb") == 0
     out = capsys.readouterr().out
     assert "repo" in out and re.search(r"vllm-project/vllm +\| 2", out) and "(3 rows)" in out
-    assert run_cli("sql", "DELETE FROM core.commits", "--db", "h.duckdb") == 1
+    assert run_cli("sql", "DELETE FROM core.commits", "--db", "h.duckdb") == 2  # refused before it runs: bad input
     assert "read-only" in capsys.readouterr().err.lower()
     assert run_cli("sql", "SELECT 1", "--db", "missing.duckdb") == 1
     assert "no history database" in capsys.readouterr().err
@@ -177,8 +179,9 @@ def test_failed_day_is_loud_in_dagster_status_and_checks(workdir: Path, replay_d
     # only that partition is failed in Dagster; every other one materialized in the same run
     with dg.DagsterInstance.get() as instance:
         from infra_digest.definitions import build_defs
+        from infra_digest.settings import Settings
 
-        defs = build_defs()
+        defs = build_defs(Settings.from_env(db="h.duckdb"))  # its partitions start at the history's first day
         multi = defs.resolve_asset_graph().get(dg.AssetKey("classified_changes")).partitions_def
         from dagster._core.storage.partition_status_cache import get_and_update_asset_status_cache_value
 
@@ -214,3 +217,112 @@ def test_classify_command_reads_json_lines(monkeypatch, capsys):
     assert out[1]["line"] == 2 and "error" in out[1]
     assert out[2]["change_type"] == "fix" and out[2]["hardware"] == ["amd"] and out[2]["precision"] == ["fp8"]
     assert all(r["rules"] for r in (out[0], out[2]))
+
+
+# ---- The ingest stages as plain functions (no Dagster): tables of cases -------------------------------------------
+
+from infra_digest.pipeline.ingest import (  # noqa: E402
+    PartitionKey,
+    UnknownRepository,
+    classify_rows,
+    collect,
+    derive_core_rows,
+    keys_by_repo,
+    row_keys,
+)
+
+FETCHED_AT = dt.datetime(2026, 2, 19, 2, 0, tzinfo=dt.timezone.utc)
+VLLM, FI, CUTILE = "vllm-project/vllm", "flashinfer-ai/flashinfer", "NVIDIA/cutile-python"
+
+
+def _specs():
+    from infra_digest.watchlist import load_watchlist
+
+    return {r.repo: r for r in load_watchlist()}
+
+
+@pytest.mark.parametrize("keys,expected", [
+    ([PartitionKey(day(), VLLM), PartitionKey(day("2026-02-17"), VLLM), PartitionKey(day(), FI)],
+     {VLLM: [day("2026-02-17"), day()], FI: [day()]}),
+    ([], {}),
+    ([PartitionKey(day(), FI), PartitionKey(day(), FI)], {FI: [day()]}),
+])
+def test_keys_by_repo_groups_and_sorts_days(keys, expected):
+    assert keys_by_repo(keys) == expected
+    assert [list(k) for k in row_keys(keys)] == [["repo", "day"]] * sum(len(v) for v in expected.values())
+
+
+# (files to break, keys) -> (ok partitions, failed partitions, events written)
+@pytest.mark.parametrize("break_file,keys,ok,failed", [
+    (None, [(DAY, VLLM), (DAY, FI), (DAY, CUTILE)], 3, 0),
+    (f"{DAY}/vllm-project__vllm/issues.json", [(DAY, VLLM), (DAY, FI)], 1, 1),
+    (None, [("2026-02-10", VLLM)], 1, 0),  # a day with nothing recorded around it
+])
+def test_collect_returns_rows_and_failures_per_repository_day(replay_dir, break_file, keys, ok, failed):
+    from infra_digest.sources.replay import ReplaySource
+
+    if break_file:
+        (replay_dir / break_file).write_text("{", encoding="utf-8")
+    pkeys = [PartitionKey(day(d), r) for d, r in keys]
+    out = collect(ReplaySource(replay_dir), _specs(), pkeys, FETCHED_AT)
+    assert (len(out.ok_keys), len(out.failed)) == (ok, failed)
+    assert len(out.log_rows) == len(pkeys) == len(out.per_key)
+    assert {r["status"] for r in out.log_rows} <= {"ok", "failed"}
+    failed_keys = {f"{r['day']}|{r['repo']}" for r in out.log_rows if r["status"] == "failed"}
+    assert failed_keys == set(out.failed)
+    # events only for partitions that were read, and every one carries its partition and the fetch time
+    assert {(e["repo"], e["day"]) for e in out.events} <= {(k["repo"], k["day"]) for k in out.ok_keys}
+    assert all(e["fetched_at"] == FETCHED_AT and e["source"] == out.source for e in out.events)
+    assert sum(v["items"] for k, v in out.per_key.items() if k not in out.failed) == out.items
+
+
+def test_collect_refuses_a_repository_outside_the_watchlist(replay_dir):
+    from infra_digest.sources.replay import ReplaySource
+
+    with pytest.raises(UnknownRepository, match="someone/else"):
+        collect(ReplaySource(replay_dir), _specs(), [PartitionKey(day(), "someone/else")], FETCHED_AT)
+
+
+def _raw(kind, repo, payload, d=DAY):
+    return {"repo": repo, "day": day(d), "kind": kind, "id": str(payload.get("sha") or payload.get("number")),
+            "payload": payload, "source": "replay"}
+
+
+def test_derive_core_rows_per_partition():
+    from infra_digest.demo.builders import commit, issue
+
+    events = [
+        _raw("commit", VLLM, commit(VLLM, "[Bugfix] Fix NVFP4 MoE (#34725)", date=f"{DAY}T03:10:00Z")),
+        _raw("commit", VLLM, commit(VLLM, "[Doc] typo", date=f"{DAY}T04:10:00Z")),
+        _raw("issue", FI, issue(FI, 2577, "[Bug] mm_fp4 broken on SM120", created_at=f"{DAY}T02:48:00Z")),
+        _raw("issue", FI, issue(FI, 2580, "Jetson support", created_at=f"{DAY}T05:00:00Z", pull_request=True)),
+    ]
+    keys = [PartitionKey(day(), VLLM), PartitionKey(day(), FI), PartitionKey(day(), CUTILE)]
+    out = derive_core_rows(events, keys)
+    assert out.per_key == {
+        f"{DAY}|{VLLM}": {"commits": 2, "pull_requests": 0, "issues": 0},
+        f"{DAY}|{FI}": {"commits": 0, "pull_requests": 1, "issues": 1},
+        f"{DAY}|{CUTILE}": {"commits": 0, "pull_requests": 0, "issues": 0},  # asked for, nothing there: zero rows
+    }
+    assert sorted(c["pr_number"] or 0 for c in out.commits) == [0, 34725]
+    assert set(out.tables()) == {"core.commits", "core.pull_requests", "core.issues"}
+    # events of a partition that was not asked for are ignored
+    assert derive_core_rows(events, [PartitionKey(day(), CUTILE)]).commits == []
+
+
+@pytest.mark.parametrize("table,item,change_type,hardware", [
+    ("core.commits", {"sha": "a" * 40, "title": "[ROCm] Fix FP8 GEMM on MI355 (#1)", "message": "[ROCm] Fix FP8 GEMM on MI355 (#1)",
+                      "files": [{"filename": "csrc/rocm/gemm.cu"}]}, "fix", ["amd"]),
+    ("core.issues", {"number": 7, "title": "[Bug] NVFP4 NaN on RTX PRO 6000 Blackwell (SM120)", "labels": ["bug"]}, "bug",
+     ["nvidia-blackwell-rtx"]),
+    ("core.pull_requests", {"number": 8, "title": "[Doc] Update README"}, "docs", []),
+])
+def test_classify_rows_labels_each_item(table, item, change_type, hardware):
+    base = {"repo": VLLM, "day": day(), "url": "https://github.com/vllm-project/vllm"}
+    out = classify_rows({table: [{**base, **item}]})
+    (row,) = out.rows
+    assert (row["change_type"], row["hardware"]) == (change_type, hardware)
+    assert row["item_id"] == str(item.get("sha") or item.get("number"))
+    assert row["rules"] and isinstance(row["flags"], list)
+    assert out.per_key == {f"{DAY}|{VLLM}": {"items": 1, "with_hardware_tag": int(bool(hardware))}}
+    assert out.by_change_type() == {change_type: 1}

@@ -1,8 +1,8 @@
 """Resources: where the history lives, where raw facts come from, how reports are written.
 
-Values come from the environment at the edge (``definitions.py``); nothing here reads ``os.environ``
-except the GitHub token, which is read from its variable when a source is built so that it never
-enters Dagster run config, metadata or logs.
+Values come from the one :class:`~infra_digest.settings.Settings` (see :func:`resources_for`); nothing here
+reads ``os.environ`` except the GitHub token, which is read from its variable when a source is built so that it
+never enters Dagster run config, metadata or logs.
 """
 
 from __future__ import annotations
@@ -14,16 +14,21 @@ import dagster as dg
 
 from infra_digest import settings
 from infra_digest.sources.base import Source, SourceError
-from infra_digest.storage.db import connect
+from infra_digest.storage.db import connect, describe_history
 
 
 class StorageResource(dg.ConfigurableResource):
     """The history: a DuckDB file path, or a DuckLake target (``ducklake:postgres:dbname=... host=...``)."""
 
     db_path: str = settings.DEFAULT_DB
+    lake_data_path: str | None = None  # where a new DuckLake writes its Parquet files
+
+    def describe(self) -> str:
+        """The history database, for metadata (absolute path, or a DuckLake target without secrets)."""
+        return describe_history(self.db_path)
 
     def connect(self, read_only: bool = False, wait_seconds: float = 120.0):
-        return connect(self.db_path, read_only=read_only, wait_seconds=wait_seconds)
+        return connect(self.db_path, read_only=read_only, wait_seconds=wait_seconds, data_path=self.lake_data_path)
 
 
 def parse_source_spec(spec: str) -> tuple[str, str | None]:
@@ -53,6 +58,17 @@ class SourceResource(dg.ConfigurableResource):
     @property
     def kind(self) -> str:
         return parse_source_spec(self.spec)[0]
+
+    def describe(self) -> str:
+        """Kind and location, for metadata and the schedule: ``replay:/abs/dir``, ``github:https://api...``, ..."""
+        kind = self.kind
+        if kind == "replay":
+            return f"replay:{self.replay_dir().resolve()}"
+        if kind == "github":
+            return f"github:{self.github_api_url}"
+        if kind == "git":
+            return f"git:{Path(self.git_dir).resolve()}"
+        return f"git+github:{Path(self.git_dir).resolve()} + {self.github_api_url}"
 
     def replay_dir(self) -> Path:
         _, arg = parse_source_spec(self.spec)
@@ -94,3 +110,17 @@ class ReportResource(dg.ConfigurableResource):
 
     langs: list[str] = [settings.DEFAULT_LANG]
     out_dir: str = settings.DEFAULT_REPORTS_DIR
+    web_origin: str = "https://github.com"  # the only origin a report links into (GitHub, or an Enterprise host)
+
+
+def resources_for(s: settings.Settings) -> dict[str, dg.ConfigurableResource]:
+    """The resources every asset and check uses, bound from one Settings."""
+    from infra_digest.summarize.llm import LLMResource
+
+    return {
+        "storage": StorageResource(db_path=s.db, lake_data_path=s.lake_data_path),
+        "source": SourceResource(spec=s.source, github_api_url=s.github_api_url, github_token_env=s.github_token_env,
+                                 git_dir=s.git_dir, record_dir=s.record_dir),
+        "llm": LLMResource(model=s.llm_model, api_base=s.llm_api_base),
+        "report": ReportResource(langs=[s.lang], out_dir=s.reports_dir, web_origin=s.web_origin),
+    }

@@ -1,16 +1,16 @@
-"""The daily schedule (yesterday, every repository, one run) and the sensor that writes the report after it."""
+"""The daily schedule (yesterday, every repository, one run) and the sensors that write the report after it."""
 
 import datetime as dt
 from collections.abc import Sequence
 
 import dagster as dg
 
+from infra_digest.defs.constants import BACKFILL_TAG, CLASSIFIED_CHANGES, DAILY_REPORT, INGEST_JOB, PARTITION_TAG, RANGE_END, RANGE_START
+from infra_digest.defs.jobs import ingest_job, report_job
 from infra_digest.defs.partitions import range_tags
+from infra_digest.defs.resources import SourceResource, StorageResource
+from infra_digest.settings import ENV_SOURCE
 from infra_digest.watchlist import RepoSpec
-
-RANGE_START = "dagster/asset_partition_range_start"
-CLASSIFIED, REPORT = dg.AssetKey("classified_changes"), dg.AssetKey("daily_report")
-RANGE_END = "dagster/asset_partition_range_end"
 
 
 def yesterday_range_tags(scheduled: dt.datetime, watchlist: Sequence[RepoSpec]) -> dict[str, str]:
@@ -23,54 +23,76 @@ def report_days_for_run(tags: dict[str, str]) -> tuple[str, str] | None:
     """The (first, last) day an ingest run covered, from its partition or range tags."""
     if RANGE_START in tags and RANGE_END in tags:
         return tags[RANGE_START].split("|", 1)[0], tags[RANGE_END].split("|", 1)[0]
-    key = tags.get("dagster/partition")
+    key = tags.get(PARTITION_TAG)
     if key:
         day = key.split("|", 1)[0]
         return day, day
     return None
 
 
-def build_schedules(ingest_job, report_job, watchlist: Sequence[RepoSpec], hour: int = 2, timezone: str = "UTC"):
+def why_source_cannot_hold(source: SourceResource, day: str) -> str | None:
+    """Why ``source`` cannot answer for ``day`` (a replay directory, the demo included, without that day's folder),
+    or None when it can (live sources can answer for any past day)."""
+    if source.kind != "replay":
+        return None
+    folder = source.replay_dir() / day
+    if folder.is_dir():
+        return None
+    return (f"the source {source.describe()} holds no recording of {day}: nothing to ingest. Set "
+            f"{ENV_SOURCE} to github or git for daily data.")
+
+
+def build_schedule(watchlist: Sequence[RepoSpec], source: SourceResource, storage: StorageResource, hour: int = 2,
+                   timezone: str = "UTC") -> dg.ScheduleDefinition:
     @dg.schedule(
         job=ingest_job,
         cron_schedule=f"0 {hour} * * *",
         execution_timezone=timezone,
-        description="Every day: ingest yesterday for every watched repository in one run; the report follows (report_after_ingest).",
+        description=(f"Every day at {hour:02d}:00 {timezone}: ingest yesterday for the {len(watchlist)} watched repositories "
+                     f"in one run, reading {source.describe()} into the history {storage.describe()}; the report follows "
+                     "(report_after_ingest). Skips, saying why, when the source cannot hold yesterday."),
     )
     def daily_ingest_schedule(context: dg.ScheduleEvaluationContext):
         tags = yesterday_range_tags(context.scheduled_execution_time, watchlist)
         day = tags[RANGE_START].split("|")[0]
+        why = why_source_cannot_hold(source, day)
+        if why:
+            return dg.SkipReason(why)
         return dg.RunRequest(run_key=f"ingest-{day}", tags=tags)
 
-    def request_reports(context: dg.RunStatusSensorContext):
-        run = context.dagster_run
-        # ingest_job runs, and runs launched from the asset graph (__ASSET_JOB) that materialized the classified
-        # changes; nothing else (not the report runs themselves). Return None rather than a SkipReason: a non-None
-        # return ends the run-status sensor's tick after that one run.
-        if run.job_name != ingest_job.name and CLASSIFIED not in (run.asset_selection or ()):
-            return None
-        backfill_id = run.tags.get("dagster/backfill")
-        if backfill_id:
-            backfill = context.instance.get_backfill(backfill_id)
-            if backfill is not None and REPORT in (backfill.asset_selection or ()):
-                return None  # that backfill writes its own reports
-        days = report_days_for_run(run.tags)
-        if days is None:
-            return None
-        first, last = days
-        return dg.RunRequest(run_key=f"report-{run.run_id}", tags=range_tags(first, last))
+    return daily_ingest_schedule
 
-    # A report is written after every ingest run that ended, successful or not: when some repository-days
-    # failed, the report says so (and keeps their previous data) rather than not appearing at all.
-    sensors = [
-        dg.run_status_sensor(
-            name=f"report_after_ingest_{status.value.lower()}",
-            run_status=status,
-            monitor_all_code_locations=False,  # every job of this code location, the asset graph's __ASSET_JOB included
-            request_job=report_job,
-            default_status=dg.DefaultSensorStatus.RUNNING,
-            description=f"When an ingest run ends with {status.value}, write the reports of the days it covered.",
-        )(request_reports)
-        for status in (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE)
-    ]
-    return daily_ingest_schedule, sensors
+
+def request_reports(context: dg.RunStatusSensorContext):
+    run = context.dagster_run
+    # ingest_job runs, and runs launched from the asset graph (__ASSET_JOB) that materialized the classified
+    # changes; nothing else (not the report runs themselves). Return None rather than a SkipReason: a non-None
+    # return ends the run-status sensor's tick after that one run.
+    if run.job_name != INGEST_JOB and CLASSIFIED_CHANGES not in (run.asset_selection or ()):
+        return None
+    backfill_id = run.tags.get(BACKFILL_TAG)
+    if backfill_id:
+        backfill = context.instance.get_backfill(backfill_id)
+        if backfill is not None and DAILY_REPORT in (backfill.asset_selection or ()):
+            return None  # that backfill writes its own reports
+    days = report_days_for_run(run.tags)
+    if days is None:
+        return None
+    first, last = days
+    return dg.RunRequest(run_key=f"report-{run.run_id}", tags=range_tags(first, last))
+
+
+# A report is written after every ingest run that ended, successful or not: when some repository-days
+# failed, the report says so (and keeps their previous data) rather than not appearing at all.
+report_after_ingest_success, report_after_ingest_failure = (
+    dg.run_status_sensor(
+        name=f"report_after_ingest_{status.value.lower()}",
+        run_status=status,
+        monitor_all_code_locations=False,  # every job of this code location, the asset graph's __ASSET_JOB included
+        request_job=report_job,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=f"When an ingest run ends with {status.value}, write the reports of the days it covered.",
+    )(request_reports)
+    for status in (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE)
+)
+SENSORS = [report_after_ingest_success, report_after_ingest_failure]

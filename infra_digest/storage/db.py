@@ -12,6 +12,7 @@ Two backends behind one :func:`connect`, same tables and SQL:
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import os
 import random
@@ -38,11 +39,25 @@ def _sql_dir() -> Path:
 
 
 SQL_DIR = _sql_dir()
+QUERY_FOLDERS = ("queries", "checks")  # sql/queries: shipped, documented queries; sql/checks: the asset checks'
 
 
-# Where a new DuckLake puts its Parquet files when the target has no ?data_path= (read here, at the one place
-# every caller of connect() goes through; an existing lake remembers its data path).
-ENV_LAKE_DATA_PATH = getattr(settings, "ENV_LAKE_DATA_PATH", "INFRA_DIGEST_LAKE_DATA_PATH")
+def query_text(name: str) -> str:
+    """The text of the query ``name`` (``"10_fetch_problems"`` or ``"checks/known_links"``, with or without
+    ``.sql``) from ``sql/``, the one copy of every query the code runs, without its final semicolon, so that
+    callers can use it as a subquery: ``f"SELECT day, repo FROM ({query_text('10_fetch_problems')}) WHERE ..."``."""
+    stem = name[:-4] if name.endswith(".sql") else name
+    candidates = [SQL_DIR / f"{stem}.sql"] if "/" in stem else [SQL_DIR / folder / f"{stem}.sql" for folder in QUERY_FOLDERS]
+    for path in candidates:
+        if path.is_file():
+            return path.read_text(encoding="utf-8").strip().rstrip(";").rstrip() + "\n"
+    raise FileNotFoundError(f"no query {name!r} under {SQL_DIR}")
+
+
+# Where a new DuckLake puts its Parquet files when the target has no ?data_path=: callers pass
+# Settings.lake_data_path (the StorageResource does); a caller that passes none (the HTTP cache, which opens an
+# existing lake, which remembers its data path) falls back to the variable.
+ENV_LAKE_DATA_PATH = settings.ENV_LAKE_DATA_PATH
 
 LakeError = lake.LakeError
 
@@ -124,6 +139,39 @@ def _open(path: str, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyCon
                 announced = True
             time.sleep(delay)
             delay = min(delay * 1.6, 1.0)
+
+
+def describe_history(path: str | Path) -> str:
+    """The history for people and metadata: a DuckDB file's absolute path, or a DuckLake target without secrets."""
+    if is_lake(path):
+        return re.sub(r"(password\s*=\s*)\S+", r"\1***", str(path), flags=re.I)
+    return str(path) if str(path) == ":memory:" else str(Path(path).resolve())
+
+
+def first_day_in_history(path: str | Path) -> dt.date | None:
+    """The first day any repository was fetched for, or None (no history yet, a DuckLake, or a writer holds the
+    file right now: callers use their default then). Never waits and never creates anything."""
+    if is_lake(path) or str(path) == ":memory:" or not Path(path).is_file():
+        return None
+    try:
+        with connect(path, read_only=True, wait_seconds=0) as conn:
+            (first,) = conn.execute("SELECT min(day) FROM raw.fetch_log").fetchone()
+    except (duckdb.Error, DatabaseBusyError, OSError):
+        return None
+    return first
+
+
+def lock_down(conn: duckdb.DuckDBPyConnection) -> None:
+    """Make an open read-only connection safe for untrusted SQL: no extension is installed or loaded, no file
+    outside the database (and, for a DuckLake, its data) can be read or written, nothing reaches the network
+    (``enable_external_access = false``), and no setting can be changed back (``lock_configuration``)."""
+    conn.execute("SET autoinstall_known_extensions = false")
+    conn.execute("SET autoload_known_extensions = false")
+    if not lake.is_lake_conn(conn):
+        # A DuckLake reads its Parquet files through the file system at query time; its catalog connection is
+        # already open. A DuckDB file is open already and needs nothing else.
+        conn.execute("SET enable_external_access = false")
+    conn.execute("SET lock_configuration = true")
 
 
 def is_lake(target: str | Path) -> bool:

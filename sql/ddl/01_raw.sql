@@ -22,8 +22,15 @@ CREATE TABLE IF NOT EXISTS raw.fetch_log (
     notes       JSON,               -- non-fatal remarks (truncated file lists, stale mirror, ...)
     stats       JSON,               -- requests, cache hits, items, ...
     items       INTEGER NOT NULL,
-    fetched_at  TIMESTAMPTZ NOT NULL
+    fetched_at  TIMESTAMPTZ NOT NULL,
+    stale       BOOLEAN,            -- the source answered from data that may be out of date (DayBatch.stale)
+    digest      VARCHAR,            -- hash of what the fetch gave (status, error, every item): equal = unchanged
+    changed_at  TIMESTAMPTZ         -- when that digest last changed: a report is fresh if generated after it
 );
+-- Histories created before these columns: add them (NULL on old rows; readers fall back to fetched_at).
+ALTER TABLE raw.fetch_log ADD COLUMN IF NOT EXISTS stale BOOLEAN;
+ALTER TABLE raw.fetch_log ADD COLUMN IF NOT EXISTS digest VARCHAR;
+ALTER TABLE raw.fetch_log ADD COLUMN IF NOT EXISTS changed_at TIMESTAMPTZ;
 
 -- HTTP validators for conditional requests (GitHub source): a re-run costs 304s.
 CREATE TABLE IF NOT EXISTS raw.http_cache (

@@ -14,5 +14,8 @@ CREATE TABLE IF NOT EXISTS classified.changes (
     "precision" VARCHAR[] NOT NULL,
     topics      VARCHAR[] NOT NULL,
     models      VARCHAR[] NOT NULL,
-    rules       VARCHAR[] NOT NULL  -- "label<-rule" for every label set, so each can be explained
+    rules       VARCHAR[] NOT NULL, -- "label<-rule" for every label set, so each can be explained
+    flags       VARCHAR[]           -- what the classifier found suspicious in the input (Labels.flags), else []
 );
+-- Histories created before the flags column: add it (a no-op on new ones).
+ALTER TABLE classified.changes ADD COLUMN IF NOT EXISTS flags VARCHAR[];
