@@ -93,7 +93,7 @@ def run_failure_alerts(conn: duckdb.DuckDBPyConnection, subscriptions: Sequence[
 
     def build(lang: str) -> tuple[str, str]:
         s = S[lang]
-        err = ch.scrub(clean_text(error, 500), [])
+        err = clean_text(ch.scrub(error or "", []), 500)
         return s["run"].format(job=clean_text(job, 80)), "\n".join(
             [s["run_body"].format(run_id=clean_text(run_id, 64), error=err), "", s["status"]])
 

@@ -1,8 +1,9 @@
 """Send one message to one apprise URL: retries, the channel's length limit, and errors with no secret in them.
 
-apprise logs through the ``apprise`` logger, sometimes with the full URL (tokens included) at debug level. While
-we send, that logger writes only to a private collector (not propagated to the application's handlers), and the
-reason we keep for a failure is scrubbed of every secret value and of every URL.
+apprise logs through the ``apprise`` logger, sometimes with the full URL (tokens included) at debug level, and
+urllib3 logs each request line (path and query) at debug level. While we send, apprise's logger writes only to a
+private collector and the HTTP libraries' loggers are silenced (neither reaches the application's handlers), and
+the reason we keep for a failure is scrubbed of every secret value and of every URL.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ LIMIT_OVERRIDES = {"feishu": 6000, "lark": 6000, "dingtalk": 6000, "feishusign":
                    "larksign": feishu.MAX_CHARS}
 DEFAULT_LIMIT = 32768
 RETRY_DELAYS = (2.0, 8.0)  # seconds before the 2nd and 3rd attempt
+
+# Loggers that may write a request URL (tokens in the path or query) while we send: apprise's lines are collected
+# privately (for the scrubbed reason of a failure), the HTTP libraries' are silenced.
+QUIET_LOGGERS = ("apprise", "urllib3", "requests")
 
 _lock = threading.Lock()
 _URLISH = re.compile(r"[a-z][a-z0-9+.-]{1,31}://\S+", re.I)
@@ -77,13 +82,15 @@ def limit_for(url: str, override: int | None = None) -> int:
 def send_once(url: str, title: str, body: str, secrets: Sequence[str]) -> tuple[bool, str | None]:
     """One attempt; (ok, scrubbed reason)."""
     apprise = _apprise()
-    logger = logging.getLogger("apprise")
     collect = _Collect()
-    with _lock:  # the logger's configuration is process-wide
-        saved = (logger.propagate, logger.level, list(logger.handlers))
-        logger.handlers = [collect]
-        logger.propagate = False
-        logger.setLevel(logging.DEBUG)
+    with _lock:  # the loggers' configuration is process-wide
+        saved = []
+        for name in QUIET_LOGGERS:
+            logger = logging.getLogger(name)
+            saved.append((logger, logger.propagate, logger.level, list(logger.handlers)))
+            logger.handlers = [collect] if name == "apprise" else []
+            logger.propagate = False
+            logger.setLevel(logging.DEBUG if name == "apprise" else logging.CRITICAL + 1)
         try:
             obj = apprise.Apprise()
             if not obj.add(url):
@@ -93,9 +100,10 @@ def send_once(url: str, title: str, body: str, secrets: Sequence[str]) -> tuple[
             except Exception as exc:  # a plugin bug must not stop the other channels
                 return False, scrub(f"{type(exc).__name__}: {exc}", [*secrets, url])
         finally:
-            logger.handlers = saved[2]
-            logger.propagate = saved[0]
-            logger.setLevel(saved[1])
+            for logger, propagate, level, handlers in saved:
+                logger.handlers = handlers
+                logger.propagate = propagate
+                logger.setLevel(level)
     if ok:
         return True, None
     msgs = [r.getMessage() for r in collect.records if r.levelno >= logging.WARNING]
@@ -105,8 +113,9 @@ def send_once(url: str, title: str, body: str, secrets: Sequence[str]) -> tuple[
 
 
 def send(url: str, title: str, body: str, secrets: Sequence[str], *,
-         retry_delays: Sequence[float] = RETRY_DELAYS, sleep: Callable[[float], None] = time.sleep) -> SendResult:
-    """Send with retries (one attempt plus one per delay). Never raises."""
+         retry_delays: Sequence[float] | None = None, sleep: Callable[[float], None] = time.sleep) -> SendResult:
+    """Send with retries (one attempt plus one per delay; default :data:`RETRY_DELAYS`). Never raises."""
+    retry_delays = RETRY_DELAYS if retry_delays is None else retry_delays
     reason = None
     for attempt in range(1, len(retry_delays) + 2):
         ok, reason = send_once(url, title, body, secrets)

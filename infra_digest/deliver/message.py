@@ -108,6 +108,18 @@ def relevant_highlights(highlights: Sequence[Mapping[str, Any]], items: Sequence
     return [h for h in highlights if urls.intersection(h.get("links") or ())]
 
 
+def type_name(lang: str, change_type: Any) -> str:
+    """The report's display name of a change type (修复, Fixes, ...), else the id."""
+    if not isinstance(change_type, str):
+        return ""
+    try:
+        from infra_digest.report.i18n import t
+
+        return str(t(lang, change_type))
+    except Exception:
+        return change_type
+
+
 def item_line(item: Mapping[str, Any], lang: str, with_day: bool) -> str:
     s = S[lang]
     title = clean_text(item.get("title")) or s["untitled"]
@@ -116,7 +128,7 @@ def item_line(item: Mapping[str, Any], lang: str, with_day: bool) -> str:
     ident = ident[:7] if item.get("item_kind") == "commit" else f"#{ident}"
     tags = [*item.get("flags", ()), *item.get("hardware", ()), *item.get("precision", ()), *item.get("models", ())]
     head = f"• [{clean_text(item.get('repo'), 100)}] {title}"
-    meta = [f"{kind} {clean_text(ident, 20)}", clean_text(item.get("change_type"), 30)]
+    meta = [f"{kind} {clean_text(ident, 20)}", clean_text(type_name(lang, item.get("change_type")), 30)]
     if with_day:
         meta.insert(0, str(item.get("day")))
     if tags:
@@ -160,6 +172,8 @@ def build_message(*, lang: str, period: Period, sub_name: str, items: Sequence[M
         if n < len(items):
             more = len(items) - n
             parts.append(s["more_link"].format(n=more, url=page_url) if page_url else s["more"].format(n=more))
+            if page_url and not report_url:
+                return "\n".join(parts)  # the line above already links to the full list
         if tail:
             parts += ["", *tail]
         return "\n".join(parts)
