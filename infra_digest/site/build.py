@@ -122,7 +122,7 @@ class _Renderer:
     def page(self, template: str, path: str, lang: str, title: str, nav: list[dict[str, str]], **ctx: Any) -> None:
         html = self.env.get_template(template).render(
             lang=lang, ui=templates.UI[lang], csp=templates.CSP, root=self.root(path), title=strip_invalid(title),
-            nav=nav, feed=self.rel(path, paths.feed_path(lang)), search=ctx.pop("search", False),
+            nav=nav, feed=ctx.pop("feed", None) or self.rel(path, paths.feed_path(lang)), search=ctx.pop("search", False),
             report_css=ctx.pop("report_css", ""), **ctx)
         self.add(path, html)
 
@@ -321,7 +321,7 @@ class _Renderer:
             views.append({"anchor": paths.period_anchor(p.end), "label": label,
                           "day_href": self.day_href(path, lang, p.end) if not p.weekly else None,
                           "entries": [self.item_view(path, lang, it) for it in items]})
-        filters = [{"key": k, "values": ", ".join(v)} for k, v in sub.filters.items()]
+        filters = [{"key": k, "vals": ", ".join(v)} for k, v in sub.filters.items()]
         nav = self.nav(path, lang)[:3]
         self.page("sub", path, lang, f"{ui['subscription']}: {sub.name}", nav, name=sub.name, filters=filters,
                   cadence=sub.cadence, periods=views, feed=self.rel(path, fp))

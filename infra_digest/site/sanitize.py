@@ -66,6 +66,7 @@ class _Sanitizer(HTMLParser):
         self.stack: list[str] = []
         self.drop_depth = 0
         self.drop_tag: str | None = None
+        self.ids: set[str] = set()
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         tag = tag.lower()
@@ -88,6 +89,8 @@ class _Sanitizer(HTMLParser):
                 continue
             if name == "href" and is_github_url(v):
                 external = True
+            if name == "id":
+                self.ids.add(v)
             kept.append(f' {name}="{html.escape(v, quote=True)}"' if v != "" or name != "open" else " open")
         if tag == "a" and external:
             kept.append(' rel="nofollow noopener noreferrer"')
@@ -136,11 +139,12 @@ def body_of(document: str) -> str:
 
 
 def sanitize(fragment: str) -> str:
-    """Safe HTML for an untrusted fragment."""
+    """Safe HTML for an untrusted fragment. Links to a fragment that the result does not contain are dropped."""
     p = _Sanitizer()
     p.feed(fragment or "")
     p.close()
-    return "".join(p.out)
+    out = "".join(p.out)
+    return re.sub(r' href="#([^"]*)"', lambda m: m.group(0) if html.unescape(m.group(1)) in p.ids else "", out)
 
 
 def report_styles(document: str) -> str:

@@ -131,7 +131,7 @@ TAGS = """{% extends "base" %}{% block content %}
 SUB = """{% extends "base" %}{% from "items" import item_list %}{% block content %}
 <main>
 <h1>{{ ui.subscription }}: {{ name }}</h1>
-<p><strong>{{ ui.filters }}</strong>: {% if filters %}{% for f in filters %}{{ f.key }} = {{ f.values }}{% if not loop.last %}; {% endif %}{% endfor %}{% else %}{{ ui.no_filters }}{% endif %} · {{ cadence }} · <a href="{{ feed }}">{{ ui.feed }}</a></p>
+<p><strong>{{ ui.filters }}</strong>: {% if filters %}{% for f in filters %}{{ f.key }} = {{ f.vals }}{% if not loop.last %}; {% endif %}{% endfor %}{% else %}{{ ui.no_filters }}{% endif %} · {{ cadence }} · <a href="{{ feed }}">{{ ui.feed }}</a></p>
 {% for p in periods %}<section id="{{ p.anchor }}">
 <h2>{% if p.day_href %}<a href="{{ p.day_href }}">{{ p.label }}</a>{% else %}{{ p.label }}{% endif %}</h2>
 {% if p.entries %}{{ item_list(p.entries) }}{% else %}<p>{{ ui.no_items }}</p>{% endif %}

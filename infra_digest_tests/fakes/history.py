@@ -37,7 +37,7 @@ def day_items(day: dt.date, i: int) -> list[dict[str, Any]]:
          "precision": ["fp4"], "topics": ["moe", "quantization"], "models": [], "flags": ["crash"]},
         {"repo": fi, "item_kind": "commit", "item_id": s2, "title": f"perf: faster FP8 GEMM on Hopper {HOSTILE}",
          "url": f"https://github.com/{fi}/commit/{s2}", "change_type": "perf", "hardware": ["nvidia-hopper"],
-         "precision": ["fp8"], "topics": [], "models": ["deepseek"], "flags": []},
+         "precision": ["fp8"], "topics": [], "models": ["deepseek" if i % 2 == 0 else "llama"], "flags": []},
         {"repo": fi, "item_kind": "commit", "item_id": s3, "title": "ci: bump runner image",
          "url": f"https://github.com/{fi}/commit/{s3}", "change_type": "ci", "hardware": [], "precision": [],
          "topics": [], "models": [], "flags": []},
@@ -80,7 +80,7 @@ def report_html(day: dt.date, lang: str, i: int, items: Sequence[dict[str, Any]]
 <ul><li>{word}: NVFP4 MoE</li></ul>
 <h2>{'各仓库动态' if lang == 'zh' else 'Repositories'}</h2>
 <section><h3><a href="https://github.com/{REPOS[0]}">{REPOS[0]}</a></h3><ul>{lis}</ul>
-<p><a href="javascript:alert(1)">js link</a> <a href="https://evil.example/">evil</a> <a href="#top">top</a>
+<p id="top"><a href="javascript:alert(1)">js link</a> <a href="https://evil.example/">evil</a> <a href="#top">top</a> <a href="#nowhere">dangling</a>
 <iframe src="https://evil.example/"></iframe><form action="https://evil.example/"><input name=q></form>
 <div style="background:url(https://evil.example/x.png)" onclick="window.__pwned=1">styled</div></p></section>
 </body></html>
