@@ -407,3 +407,31 @@ def test_alerts_once_per_failure_and_per_failed_run(tmp_path, server):
                                retry_delays=FAST)
         run_alerts = [m for m in server.received("/json/ops") if "run-42" in m["json"]["message"]]
         assert len(run_alerts) == 1 and "token=abc" not in run_alerts[0]["json"]["message"]
+
+
+def test_asset_functions_deliver_skip_old_days_and_check_failures(db, server, tmp_path, monkeypatch):
+    from infra_digest.deliver.asset import deliveries_check, materialize_deliveries, run_failure_alert
+
+    monkeypatch.setattr("infra_digest.deliver.channels.RETRY_DELAYS", FAST)
+    subs_file = tmp_path / "subs.yaml"
+    subs_file.write_text(textwrap.dedent(f"""
+        subscriptions:
+          - name: ok
+            to: json://{server.host}/json/ok
+          - name: down
+            to: json://{server.host}/json/down
+            alerts: true
+        """))
+    server.fail("/json/down")
+    with connect(db) as conn:
+        meta = materialize_deliveries(conn, [D - dt.timedelta(days=20), D], subscriptions_file=str(subs_file),
+                                      today=D + dt.timedelta(days=1))
+        assert (meta["sent"], meta["failed"], meta["too_old_days"]) == (1, 1, [str(D - dt.timedelta(days=20))])
+        passed, check = deliveries_check(conn, [D])
+        assert not passed and check["failed_channels"] == 1 and check["failures"][0].startswith("down [daily:")
+        assert materialize_deliveries(conn, [D], subscriptions_file=None)["subscriptions"] == 0
+        server.fail("/json/down", times=0)
+        lines = run_failure_alert(conn, str(subs_file), run_id="r1", job="report_job", error="boom")
+        assert len(lines) == 1 and lines[0].startswith("down → json#1 [alert:run:r1]: sent: alert, ")
+        materialize_deliveries(conn, [D], subscriptions_file=str(subs_file), today=D)
+        assert deliveries_check(conn, [D])[0]

@@ -114,6 +114,8 @@ def _one(conn, sub: Subscription, channel: Channel, *, kind, period_key, start, 
     error = ch.scrub(result.error, secrets) if result.error else None
     rec("sent" if result.ok else "failed", result.attempts, error, msg)
     detail = f"{msg.items} of {msg.total} item(s), {msg.chars} characters" + (" (cut to the channel's limit)" if msg.truncated else "")
+    if kind == "alert":
+        detail = f"alert, {msg.chars} characters"
     if not result.ok:
         detail = f"after {result.attempts} attempt(s): {error}"
     return Result(sub.name, channel.label, period_key, "sent" if result.ok else "failed", detail, msg.items)
