@@ -435,3 +435,16 @@ def test_asset_functions_deliver_skip_old_days_and_check_failures(db, server, tm
         assert len(lines) == 1 and lines[0].startswith("down → json#1 [alert:run:r1]: sent: alert, ")
         materialize_deliveries(conn, [D], subscriptions_file=str(subs_file), today=D)
         assert deliveries_check(conn, [D])[0]
+
+
+def test_the_documented_subscriptions_example_is_valid():
+    import re
+
+    import yaml
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "delivery.md").read_text(encoding="utf-8")
+    block = re.search(r"```yaml\n(.*?)```", doc, re.S).group(1)
+    subs = parse_subscriptions(yaml.safe_load(block))
+    assert [s.name for s in subs] == ["blackwell-fp4", "sglang-weekly", "mail-fp8", "operators"]
+    assert [c.label for c in subs[1].channels] == ["slack#1", "feishu-infra"] and subs[1].weekday == 0
+    assert subs[3].alerts and not subs[3].digest

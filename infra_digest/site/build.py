@@ -136,7 +136,7 @@ class _Renderer:
                 target = other.replace(f"{lang}/", f"{o}/", 1) if other else paths.lang_index_path(o)
                 if not self._exists(target):
                     target = paths.lang_index_path(o)
-                links.append({"href": self.rel(path, target), "text": templates.UI[o]["other_lang"] if o in templates.UI else o,
+                links.append({"href": self.rel(path, target), "text": templates.LANG_NAMES.get(o, o),
                               "hreflang": o})
         return links
 
@@ -225,7 +225,8 @@ class _Renderer:
                            "days": [{"day": r.day.isoformat(), "href": paths.day_path(lg, r.day),
                                      "incomplete": bool(r.failed_repos)} for r in self.h.reports[lg]]})
         subs = [{"name": s.name, "href": paths.sub_path(s.name), "feed": paths.sub_feed_path(s.name)} for s in self.subs]
-        nav = [{"href": paths.lang_index_path(lg), "text": templates.UI[lg]["archive"], "hreflang": lg} for lg in self.h.langs]
+        nav = [{"href": paths.lang_index_path(lg), "text": f"{templates.UI[lg]['archive']} ({templates.LANG_NAMES.get(lg, lg)})",
+                "hreflang": lg} for lg in self.h.langs]
         self.page("root_index", path, lang, templates.UI[lang]["site"], nav, langs=blocks, subs=subs)
 
     def lang_pages(self, lang: str) -> None:

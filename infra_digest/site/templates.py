@@ -7,11 +7,13 @@ carries a Content-Security-Policy that forbids them, so text from the data can n
 
 from __future__ import annotations
 
+LANG_NAMES = {"zh": "中文", "en": "English"}
+
 UI = {
     "zh": {
         "site": "AI Infra 日报", "archive": "日报归档", "days": "历史日报（最新在前）", "tags": "仓库与标签",
         "search": "搜索", "search_hint": "搜索全部日报", "feed": "订阅（Atom）", "repos": "仓库", "prev": "前一天",
-        "next": "后一天", "other_lang": "English", "labels_of_day": "当日的仓库与标签", "items": "条目",
+        "next": "后一天", "labels_of_day": "当日的仓库与标签", "items": "条目",
         "commits": "commit", "merged_prs": "合并 PR", "new_prs": "新 PR", "issues": "新 issue",
         "incomplete": "数据不完整", "report": "日报", "no_days": "还没有日报。",
         "family_hardware": "硬件", "family_precision": "精度", "family_models": "模型", "family_topics": "主题",
@@ -23,7 +25,7 @@ UI = {
     "en": {
         "site": "AI Infra Daily", "archive": "Archive", "days": "Reports, newest first", "tags": "Repositories and tags",
         "search": "Search", "search_hint": "Search every report", "feed": "Atom feed", "repos": "Repositories",
-        "prev": "Previous day", "next": "Next day", "other_lang": "中文", "labels_of_day": "Repositories and tags of the day",
+        "prev": "Previous day", "next": "Next day", "labels_of_day": "Repositories and tags of the day",
         "items": "items", "commits": "commits", "merged_prs": "merged PRs", "new_prs": "new PRs",
         "issues": "new issues", "incomplete": "incomplete data", "report": "Report", "no_days": "No report yet.",
         "family_hardware": "Hardware", "family_precision": "Precision", "family_models": "Models",
