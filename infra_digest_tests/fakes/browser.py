@@ -6,6 +6,7 @@ loads), evaluates JavaScript, and waits for conditions. Uses the ``websockets`` 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -108,7 +109,8 @@ class Browser:
             raise BrowserError("chromium did not start its DevTools endpoint")
         # keep draining stderr so the browser never blocks on a full pipe
         threading.Thread(target=lambda: [None for _ in self.proc.stderr], daemon=True).start()
-        self.ws = connect(url, max_size=64 * 1024 * 1024, open_timeout=30)
+        self._stack = contextlib.ExitStack()
+        self.ws = self._stack.enter_context(connect(url, max_size=64 * 1024 * 1024, open_timeout=30))
         self.ids = itertools.count(1)
         self.pages: dict[str, Page] = {}
         self.lock = threading.Lock()
@@ -180,8 +182,8 @@ class Browser:
 
     def close(self) -> None:
         try:
-            if getattr(self, "ws", None) is not None:
-                self.ws.close()
+            if getattr(self, "_stack", None) is not None:
+                self._stack.close()
         finally:
             if self.proc.poll() is None:
                 self.proc.terminate()

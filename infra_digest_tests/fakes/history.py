@@ -98,16 +98,13 @@ def write_history(conn, days: Sequence[dt.date], *, langs: Sequence[str] = ("zh"
         items = day_items(day, i)
         out[day] = items
         conn.execute("DELETE FROM classified.changes WHERE day = ?", [day])
-        for it in items:
-            conn.execute(
-                'INSERT INTO classified.changes (repo, day, item_kind, item_id, title, url, change_type, hardware, '
-                '"precision", topics, models, rules) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-                [it["repo"], day, it["item_kind"], it["item_id"], it["title"], it["url"], it["change_type"],
-                 it["hardware"], it["precision"], it["topics"], it["models"], []])
-        if _has_flags(conn):
-            for it in items:
-                conn.execute("UPDATE classified.changes SET flags = ? WHERE day = ? AND item_id = ?",
-                             [it["flags"], day, it["item_id"]])
+        flags = _has_flags(conn)
+        cols = "repo, day, item_kind, item_id, title, url, change_type, hardware, \"precision\", topics, models, rules"
+        conn.executemany(
+            f"INSERT INTO classified.changes ({cols}{', flags' if flags else ''}) "
+            f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?{', ?' if flags else ''})",
+            [[it["repo"], day, it["item_kind"], it["item_id"], it["title"], it["url"], it["change_type"], it["hardware"],
+              it["precision"], it["topics"], it["models"], [], *([it["flags"]] if flags else [])] for it in items])
         gen = generated_at or dt.datetime.combine(day + dt.timedelta(days=1), dt.time(1, 0), dt.timezone.utc)
         conn.execute("DELETE FROM report.daily WHERE day = ?", [day])
         for lang in langs:
