@@ -315,6 +315,7 @@ def test_weekly_subscription_gets_one_message_covering_seven_days(db, server):
     assert all(u in body for u in issues[3:10]) and issues[2] not in body
 
 
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 def test_email_through_local_smtp_and_no_secret_stored_or_printed(db, server, tmp_path, capsys, caplog, monkeypatch):
     aiosmtpd = pytest.importorskip("aiosmtpd")
     from aiosmtpd.controller import Controller

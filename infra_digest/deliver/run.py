@@ -64,6 +64,10 @@ def record(conn: duckdb.DuckDBPyConnection, *, subscription: str, kind: str, per
 def failed_deliveries(conn: duckdb.DuckDBPyConnection, day: dt.date | None = None) -> list[tuple]:
     """(subscription, period_key, channel, error, created_at) of every channel whose latest round failed and that
     was never sent for that period (optionally only periods ending on ``day``): what `status` and the asset check show."""
+    exists = conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'report' "
+                          "AND table_name = 'deliveries'").fetchone()[0]
+    if not exists:  # a history last opened read-write before deliveries existed
+        return []
     where = "AND period_end = ?" if day else ""
     return conn.execute(
         f"""SELECT subscription, period_key, channel, arg_max(error, created_at), max(created_at)
