@@ -114,12 +114,15 @@ def test_invalid_file_lists_every_problem_without_echoing_urls(tmp_path: Path):
               colour: [red]
           - name: "bad name!"
           - to: json://h/y
+          - name: c
+            to: nosuchservice://h/y
         """))
     with pytest.raises(SubscriptionError) as err:
         load_subscriptions(p)
     msg = str(err.value)
     for expected in ("used twice", "password written in the URL", "'secret' written literally", "monthly",
-                     "lang 'fr'", "'nvidia-blackwel'", "unknown filter 'colour'", "'name' is required", "'to' is required"):
+                     "lang 'fr'", "'nvidia-blackwel'", "unknown filter 'colour'", "'name' is required", "'to' is required",
+                     "apprise has no nosuchservice:// service"):
         assert expected in msg, expected
     assert "hunter2literal" not in msg and "literalsecret" not in msg
 
@@ -174,6 +177,17 @@ def test_ranking_is_explainable_and_puts_flagged_hardware_items_first():
     ranked = rank(items)
     assert [r["item_id"] for r in ranked] == ["2", "3", "1"]
     assert ranked[0]["reasons"] == ["flag:security+50", "type:fix+12", "hardware+8", "precision+8"]
+
+
+def test_each_channel_has_its_own_length_limit():
+    from infra_digest.deliver.channels import limit_for
+
+    assert limit_for("discord://1234567890/abcdefghijklmnop") == 2000
+    assert limit_for("tgram://123456789:AAHabcdefghijklmnopqrstuvwxyz12345/12345") <= 4096 - 250  # title in body
+    assert limit_for("wecombot://abcdef1234") < 2048
+    assert limit_for("feishusign://tok?secret=x") == limit_for("dingtalk://abcdef1234567890") == 6000
+    assert limit_for("json://127.0.0.1/x") == 32768
+    assert limit_for("json://127.0.0.1/x", 900) == 900
 
 
 def test_untrusted_text_never_becomes_a_link_or_a_mention():

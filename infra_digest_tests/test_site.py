@@ -384,3 +384,35 @@ def test_in_chromium_pages_render_search_finds_the_day_and_no_data_script_runs(s
             page.close()
     finally:
         browser.close()
+
+
+def test_irregular_history_gaps_one_language_days_and_a_day_without_items(tmp_path: Path):
+    feedparser = pytest.importorskip("feedparser")
+    days = [dt.date(2025, 12, 30), dt.date(2026, 1, 2), dt.date(2026, 1, 9)]
+    db = tmp_path / "h.duckdb"
+    with connect(db) as conn:
+        write_history(conn, days)
+        conn.execute("DELETE FROM report.daily WHERE lang = 'en' AND day = ?", [days[1]])   # no en report that day
+        conn.execute("DELETE FROM classified.changes WHERE day = ?", [days[2]])              # a quiet day
+    out = tmp_path / "site"
+    with connect(db, read_only=True) as conn:
+        stats = build_site(conn, out, subscriptions=SUBS, search_index=False)
+    assert stats.days == {"zh": 3, "en": 2}
+    assert not (out / paths.day_path("en", days[1])).exists()
+    # the zh page of that day offers the English index instead of a missing page; prev/next skip the gap
+    zh_day = (out / paths.day_path("zh", days[1])).read_text(encoding="utf-8")
+    assert 'href="../../en/index.html" hreflang="en"' in zh_day
+    en_last = (out / paths.day_path("en", days[2])).read_text(encoding="utf-8")
+    assert f'rel="prev" href="{days[0]}.html"' in en_last
+    for page in site_pages(out):
+        rel = page.relative_to(out).as_posix()
+        for _, _, value in parse(page).links:
+            if not value.startswith(("https://", "data:")):
+                target = urllib.parse.urljoin(f"http://s/{rel}", value).removeprefix("http://s/").partition("#")[0]
+                assert (out / target).is_file(), (rel, value)
+    for fp in (paths.feed_path("zh"), paths.feed_path("en"), paths.sub_feed_path("blackwell-fp4")):
+        parsed = feedparser.parse((out / fp).read_bytes())
+        assert not parsed.bozo and parsed.entries, fp
+    # no reported day is the weekly subscription's weekday: a valid feed without entries
+    weekly = feedparser.parse((out / paths.sub_feed_path("weekly-all")).read_bytes())
+    assert not weekly.bozo and weekly.entries == []

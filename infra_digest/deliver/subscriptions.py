@@ -142,6 +142,18 @@ def _known_labels() -> dict[str, set[str]]:
     return known
 
 
+def _known_scheme(scheme: str) -> bool:
+    """True when apprise (with our signed Feishu/Lark plugins) sends to ``scheme://``; True without apprise."""
+    try:
+        from apprise.manager_plugins import NotificationManager
+
+        from infra_digest.deliver.feishu import register
+    except ImportError:  # pragma: no cover - apprise is a dependency
+        return True
+    register()
+    return scheme in NotificationManager()
+
+
 def _parse_channels(raw: Any, where: str, errors: list[str]) -> tuple[Channel, ...]:
     entries = _as_list(raw)
     if not entries:
@@ -165,6 +177,9 @@ def _parse_channels(raw: Any, where: str, errors: list[str]) -> tuple[Channel, .
         m = _SCHEME_RE.match(url)
         if not m:
             errors.append(f"{here}: not an apprise URL (scheme://...)")
+            continue
+        if not _known_scheme(m.group(1).lower()):
+            errors.append(f"{here}: apprise has no {m.group(1).lower()}:// service (see apprise's list of services)")
             continue
         why = _literal_secret(url)
         if why:
