@@ -18,7 +18,7 @@ import duckdb
 
 from infra_digest.deliver import channels as ch
 from infra_digest.deliver.message import Message, build_message, highlights_from_markdown, relevant_highlights
-from infra_digest.deliver.select import Period, next_period_end, period_for, select
+from infra_digest.deliver.select import next_period_end, period_for, select
 from infra_digest.deliver.subscriptions import Channel, Subscription, SubscriptionError, expand
 from infra_digest.site import paths
 

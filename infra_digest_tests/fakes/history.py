@@ -41,7 +41,7 @@ def day_items(day: dt.date, i: int) -> list[dict[str, Any]]:
         {"repo": fi, "item_kind": "commit", "item_id": s3, "title": "ci: bump runner image",
          "url": f"https://github.com/{fi}/commit/{s3}", "change_type": "ci", "hardware": [], "precision": [],
          "topics": [], "models": [], "flags": []},
-        {"repo": sgl, "item_kind": "issue", "item_id": str(2000 + i), "title": f"[Bug] AMD MI300 crash with Qwen <b onmouseover=alert(1)>x</b> @here",
+        {"repo": sgl, "item_kind": "issue", "item_id": str(2000 + i), "title": "[Bug] AMD MI300 crash with Qwen <b onmouseover=alert(1)>x</b> @here",
          "url": f"https://github.com/{sgl}/issues/{2000 + i}", "change_type": "bug", "hardware": ["amd"],
          "precision": [], "topics": [], "models": ["qwen"], "flags": ["crash"]},
         {"repo": sgl, "item_kind": "pull_request", "item_id": str(3000 + i), "title": "Add docs see https://evil.example/x",
