@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from infra_digest.classify.rules import (  # noqa: E402
+from infra_digest.classify import (  # noqa: E402
     Labels,
     classify,
     input_from_github,

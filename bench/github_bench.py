@@ -36,7 +36,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from infra_digest.sources.base import day_bounds, parse_ts  # noqa: E402
-from infra_digest.sources.github import GitHubSource  # noqa: E402
+from infra_digest.sources.github import GitHubClient, GitHubConfig, GitHubSource  # noqa: E402
 from infra_digest.sources.http_cache import DuckDBHttpCache, MemoryHttpCache  # noqa: E402
 from infra_digest.watchlist import RepoSpec  # noqa: E402
 from infra_digest_tests.fakes.github_server import FILES_PER_PAGE, MAX_FILES, FakeGitHub, _pull_from_issue  # noqa: E402
@@ -91,7 +91,8 @@ def minimum_requests(fake: FakeGitHub, repo: str, days: list[dt.date], per_page:
 
 def run(fake: FakeGitHub, spec: RepoSpec, days: list[dt.date], cache, per_page: int, reuse_immutable: bool):
     fake.reset_log()
-    src = GitHubSource(fake.url, None, http_cache=cache, per_page=per_page, reuse_immutable=reuse_immutable, log=lambda m: None)
+    client = GitHubClient(GitHubConfig(fake.url, reuse_immutable=reuse_immutable), None, http_cache=cache, log=lambda m: None)
+    src = GitHubSource(client, per_page=per_page)
     t0 = time.perf_counter()
     batches = list(src.fetch(spec, days))
     wall = time.perf_counter() - t0

@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     from infra_digest.cli import main as cli_main
     from infra_digest.report.context import build_context
     from infra_digest.storage.db import connect
-    from infra_digest.storage.reads import load_day
+    from infra_digest.storage.reads import DayReader
     from infra_digest.summarize.engine import build_jobs, summarize_day
     from infra_digest.summarize.llm import LLMSummarizer, _litellm
     from infra_digest.watchlist import load_watchlist
@@ -79,8 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     worst = {"prompt": 0, "seconds": 0.0, "rerun_calls": 0}
     with FakeLLM(latency=args.latency) as fake, connect(str(db)) as conn:
         for day in days:
-            ctx = build_context(dt.date.fromisoformat(day), watchlist, **load_day(conn, dt.date.fromisoformat(day)))
-            n_items = sum(len(r["changes"]) + len(r["new_prs"]) + len(r["issues"]) for r in ctx["repos"])
+            d = dt.date.fromisoformat(day)
+            ctx = build_context(d, watchlist, **DayReader(conn).load_day(d))
+            n_items = sum(1 for _ in ctx.items())
             for lang in langs:
                 jobs, _ = build_jobs(ctx, lang)
                 bpe = bpe_tokens(jobs)

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from infra_digest.classify.inputs import first_line
 from infra_digest.sources.base import day_of, parse_ts
 
 # "(#1234)" at the end of a squash-merge title, or GitHub's merge-commit title.
@@ -24,10 +25,6 @@ GITHUB_FILE_CAP = 3000  # GitHub lists at most 3000 files of a commit
 def pr_number_from_title(title: str) -> int | None:
     m = _PR_SUFFIX.search(title) or _PR_MERGE.search(title)
     return int(m.group(1)) if m else None
-
-
-def first_line(text: str | None) -> str:
-    return (text or "").strip().splitlines()[0].strip() if (text or "").strip() else ""
 
 
 def _login(obj: Any) -> str | None:
@@ -211,16 +208,3 @@ def derive_core(
     rows.pull_requests.sort(key=lambda r: r["number"], reverse=True)
     rows.issues.sort(key=lambda r: r["number"], reverse=True)
     return rows
-
-
-def classify_input(kind: str, row: Mapping[str, Any]):
-    """A core row -> the classifier's input (title, body, labels, file paths)."""
-    from infra_digest.classify.rules import ClassifyInput
-
-    if kind == "commit":
-        message = row.get("message") or ""
-        body = message.split("\n", 1)[1] if "\n" in message else ""
-        return ClassifyInput(kind="commit", title=row.get("title") or "", body=body,
-                             paths=tuple(f.get("filename") or "" for f in row.get("files") or []))
-    return ClassifyInput(kind=kind, title=row.get("title") or "", body=row.get("body") or "",
-                         labels=tuple(row.get("labels") or ()))

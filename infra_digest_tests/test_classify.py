@@ -39,6 +39,29 @@ def test_taxonomy_contract_ids():
             "gpt-oss"} <= set(tax.label_ids["models"])
 
 
+def test_precedence_words_come_from_the_taxonomy():
+    """The words the precedence rules name are data: changing them in the YAML changes the decision."""
+    import copy
+
+    import yaml
+
+    from infra_digest.classify import Taxonomy
+    from infra_digest.classify.taxonomy import DEFAULT_TAXONOMY_PATH
+
+    data = yaml.safe_load(DEFAULT_TAXONOMY_PATH.read_text(encoding="utf-8"))
+    item = ClassifyInput("commit", "[Misc] revert(ci): drop the nightly job")
+    assert classify(item).change_type == "revert"
+    changed = copy.deepcopy(data)
+    changed["commit_prefixes"]["scope_never_for"] = []
+    changed["commit_defaults"]["source_files"] = "refactor"
+    changed["issue_label_order"] = ["question", "bug"]
+    tax = Taxonomy(changed)
+    assert classify(item, tax).change_type == "ci"
+    assert classify(ClassifyInput("commit", "Sampler", paths=("vllm/a.py",)), tax).rules[0] == "change_type:refactor<-path:source"
+    assert classify(ClassifyInput("issue", "x", labels=("bug", "question")), tax).change_type == "question"
+    assert classify(ClassifyInput("issue", "x", labels=("bug", "question"))).change_type == "bug"
+
+
 def test_load_taxonomy_is_cached():
     assert load_taxonomy() is load_taxonomy()
 
@@ -388,6 +411,32 @@ def test_input_from_github_issue_and_pr():
     assert classify(pr).hardware == ("nvidia-jetson",)
     assert input_from_github({"number": 1, "title": "x", "merged_at": None}).kind == "pull_request"
     assert input_from_github({"number": 1, "title": None, "body": None, "labels": None}) == ClassifyInput("issue", "")
+
+
+def test_core_rows_and_github_objects_give_the_same_input():
+    """One adapter: a commit / issue / PR classified from its core row or from its REST object is the same input."""
+    import datetime as dt
+
+    from infra_digest.classify import classify_input
+    from infra_digest.demo.builders import commit, issue
+    from infra_digest.transform import derive_core
+
+    repo, day = "vllm-project/vllm", dt.date(2026, 3, 2)
+    c = commit(repo, "[ROCm] Fix AITER MoE on MI355 (#7)", body="This reverts commit abcdef1.",
+               files=[("csrc/rocm/moe.cu", "modified", 3, 1), ("tests/test_moe.py", "added", 9, 0)])
+    c["commit"]["message"] = "\n  " + c["commit"]["message"]  # a leading blank line: both skip it
+    i = issue(repo, 5, "[Bug]: NaN on H200", labels=["bug", "rocm"], body="### Env")
+    p = issue(repo, 6, "[Perf] Faster MLA", labels=["performance"], pull_request=True)
+    events = [{"kind": "commit", "id": c["sha"], "payload": c, "source": "t"},
+              {"kind": "issue", "id": "5", "payload": i, "source": "t"}, {"kind": "issue", "id": "6", "payload": p, "source": "t"}]
+    core = derive_core(repo, day, events)
+    assert classify_input("commit", core.commits[0]) == input_from_github(c)
+    assert classify_input("issue", core.issues[0]) == input_from_github(i)
+    assert classify_input("pull_request", core.pull_requests[0]) == input_from_github(p)
+    assert input_from_github(c).paths == ("csrc/rocm/moe.cu", "tests/test_moe.py")
+    assert input_from_github(c).title == "[ROCm] Fix AITER MoE on MI355 (#7)"
+    with pytest.raises(ValueError):
+        classify_input("wiki", {"title": "x"})
 
 
 def test_input_from_github_rejects_unknown_objects():

@@ -415,6 +415,7 @@ def test_fetch_failure_keeps_previous_mirror(tmp_path):
     assert all(b.ok for b in batches)
     assert [e.id for e in batches[0].events] == [sha] and batches[1].events == []
     for b in batches:
+        assert b.stale  # a field, not a phrase: readers never match the note's wording
         assert len(b.notes) == 1
         assert b.notes[0].startswith("git fetch failed (") and "data may be stale" in b.notes[0]
     assert any("git fetch failed" in m for m in logs)

@@ -12,7 +12,8 @@ import pytest
 
 from infra_digest.sources import record
 from infra_digest.sources.base import DayBatch, Source
-from infra_digest.sources.github import TRUNCATION_NOTE_RE, GitHubSource
+from infra_digest.sources.github import TRUNCATION_NOTE_RE, GitHubClient, GitHubSource
+from infra_digest.sources.record import RecordingSource
 from infra_digest.sources.http_cache import DuckDBHttpCache, MemoryHttpCache
 from infra_digest.storage.db import connect
 from infra_digest.watchlist import RepoSpec
@@ -39,14 +40,23 @@ class Recorder:
         self.sleeps.append(seconds)
 
 
-def make_source(fake: FakeGitHub, rec: Recorder | None = None, **kw: Any) -> GitHubSource:
+def build_source(api_url: str, token: str | None, **opts: Any) -> Any:
+    """The source as the pipeline builds it: a client (config + token + cache + log), the source over it, and
+    the recording wrapper when ``record_dir`` is given."""
+    record_dir = opts.pop("record_dir", None)
+    source_opts = {k: opts.pop(k) for k in ("per_page", "tz") if k in opts}
+    src = GitHubSource(GitHubClient.from_options(api_url, token, **opts), **source_opts)
+    return RecordingSource(src, record_dir) if record_dir else src
+
+
+def make_source(fake: FakeGitHub, rec: Recorder | None = None, **kw: Any) -> Any:
     rec = rec or Recorder()
     opts: dict[str, Any] = dict(
         http_cache=MemoryHttpCache(), timeout=0.4, log=rec.log, sleep=rec.sleep, backoff_base=0.01, max_rate_limit_wait=120.0
     )
     opts.update(kw)
     token = opts.pop("token", TOKEN)
-    return GitHubSource(fake.url, token, **opts)
+    return build_source(fake.url, token, **opts)
 
 
 def canon(batches: list[DayBatch]) -> dict[dt.date, list[tuple[str, str, str]]]:
@@ -222,7 +232,7 @@ def test_retries_are_bounded_and_only_the_affected_days_fail(fake: FakeGitHub) -
 
 def test_unreachable_server_fails_clearly(tmp_path: Path) -> None:
     rec = Recorder()
-    src = GitHubSource("http://127.0.0.1:9", TOKEN, timeout=0.2, max_retries=2, log=rec.log, sleep=rec.sleep, backoff_base=0.01)
+    src = build_source("http://127.0.0.1:9", TOKEN, timeout=0.2, max_retries=2, log=rec.log, sleep=rec.sleep, backoff_base=0.01)
     batches = list(src.fetch(KERNELS, [D5, D6]))
     assert all(b.error and "connection error" in b.error and "after 2 retries" in b.error for b in batches)
     assert TOKEN not in repr(batches) + "\n".join(rec.logs)

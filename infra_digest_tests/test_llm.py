@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from infra_digest.models import DayContext
 from infra_digest.report.context import build_context
 from infra_digest.storage.db import apply_ddl
 from infra_digest.summarize import extractive
@@ -60,7 +61,7 @@ def _label(repo, kind, item_id, ct, hw=(), prec=(), models=()):
             "precision": list(prec), "topics": [], "models": list(models), "rules": []}
 
 
-def make_ctx(injection: bool = True) -> dict:
+def make_ctx(injection: bool = True) -> DayContext:
     fi, sg = "flashinfer-ai/flashinfer", "sgl-project/sglang"
     long_body = ("All NVFP4 mm_fp4 GEMM backends fail on SM120 (RTX PRO 6000 Blackwell). " * 40).strip()
     commits = [
@@ -197,8 +198,8 @@ def test_without_model_it_is_the_extractive_summarizer():
     ctx = make_ctx()
     res = summarize_day(ctx, "zh")
     ext = extractive.summarize_extractive(ctx, "zh")
-    assert res.summary.text == ext["summary"] and res.overview.text == ext["overview"]
-    assert {k: t.text for k, t in res.items.items()} == ext["items"]
+    assert res.summary == ext.summary and res.overview == ext.overview
+    assert res.items == ext.items
     assert all(t.summarizer == "extractive" and t.fallback_reason is None for _, t in texts(res))
     assert res.stats["summarizer"] == "extractive" and res.stats["llm_calls"] == 0
     assert LLMResource(model="").summarizer(duckdb.connect()) is None
@@ -268,10 +269,10 @@ def test_invalid_twice_falls_back_to_extractive_and_is_not_asked_again(llm_env):
     ext = extractive.summarize_extractive(ctx, "zh")
     res = summarize_day(ctx, "zh", summarizer(fake, conn))
     para = res.repos["flashinfer-ai/flashinfer"]
-    assert para.summarizer == "extractive" and para.text == ext["repos"]["flashinfer-ai/flashinfer"]
+    assert para.summarizer == "extractive" and para.text == ext.repos["flashinfer-ai/flashinfer"].text
     assert "#987654 not in the input" in para.fallback_reason
     gist = res.items[("flashinfer-ai/flashinfer", "issue", "2577")]
-    assert gist.text == ext["items"][("flashinfer-ai/flashinfer", "issue", "2577")] and gist.fallback_reason
+    assert gist.text == ext.items[("flashinfer-ai/flashinfer", "issue", "2577")].text and gist.fallback_reason
     # a merged change has no extractive gist: it simply gets none
     assert ("flashinfer-ai/flashinfer", "commit", "127699c2ca45521f7aa1dd8c3c653a78b363dc6a") not in res.items
     assert res.stats["gists_dropped"] >= 1
@@ -374,13 +375,7 @@ def test_injection_reaches_nothing_but_its_own_gist(llm_env, behaviour):
     # rendered: no markup from the body or the answers
     from infra_digest.report.render import render
 
-    for r in ctx["repos"]:
-        r["paragraph"] = res.repos[r["repo"]].text
-        for item in (*r["changes"], *r["new_prs"], *r["issues"]):
-            t = res.items.get((r["repo"], item["kind"], str(item["id"])))
-            item["gist"], item["gist_by_llm"] = (t.text if t else None), bool(t and t.summarizer.startswith("llm:"))
-    ctx["summary"], ctx["overview"] = res.summary.text, res.overview.text
-    md, html = render(ctx, "zh", generated_at="-", sources_line="-", summarizer_line="-")
+    md, html = render(ctx, res, "zh", generated_at="-", sources_line="-", summarizer_line="-")
     assert "<img" not in md and "<img" not in html
 
 

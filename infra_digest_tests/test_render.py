@@ -47,14 +47,16 @@ def test_context_render_and_extractive_sections():
     log = [{"repo": "a/one", "status": "ok", "source": "replay", "notes": [], "error": None},
            {"repo": "b/two", "status": "failed", "source": "replay", "notes": [], "error": "b/two: 404 <b>"}]
     ctx = build_context(D, WATCH, [], [], issues, changes, log)
-    assert [r["status"] for r in ctx["repos"]] == ["active", "failed"]
+    assert [r.status for r in ctx.repos] == ["active", "failed"]
     ext = summarize_extractive(ctx, "en")
-    assert "Blackwell RTX/SM120: 2 items in 2 repositories" in ext["overview"]
-    assert "same" in ext["overview"]  # same author in two repositories
-    assert "could not be read" in ext["summary"]
-    ctx["summary"], ctx["overview"] = ext["summary"], ext["overview"]
-    md, html = render(ctx, "en", generated_at="now", sources_line="replay", summarizer_line="extractive")
+    assert "Blackwell RTX/SM120: 2 items in 2 repositories" in ext.overview.text
+    assert "same" in ext.overview.text  # same author in two repositories
+    assert "could not be read" in ext.summary.text
+    before = repr(ctx)
+    md, html = render(ctx, ext, "en", generated_at="now", sources_line="replay", summarizer_line="extractive")
+    assert repr(ctx) == before  # rendering changes nothing
     assert "<script>" not in md and "<script>" not in html and "<b>" not in html and "&lt;b&gt;" in html
     assert "Data could not be read" in md and "[#2](https://github.com/b/two/issues/2)" in md
-    zh_md, _ = render(ctx, "zh", generated_at="now", sources_line="replay", summarizer_line="extractive")
+    zh_md, _ = render(ctx, summarize_extractive(ctx, "zh"), "zh", generated_at="now", sources_line="replay",
+                      summarizer_line="extractive")
     assert "数据读取失败" in zh_md and "Data could not be read" not in zh_md

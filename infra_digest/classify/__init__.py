@@ -4,7 +4,8 @@ Taxonomy (label ids, aliases, cues, path patterns) is data: ``taxonomy.yaml``.
 See ``docs/taxonomy.md``.
 """
 
-from .rules import ClassifyInput, Labels, Taxonomy, classify, input_from_github, load_taxonomy
-from infra_digest.transform import classify_input  # noqa: E402  (one adapter from core rows; moves here)
+from .inputs import ClassifyInput, classify_input, input_from_github
+from .rules import Labels, classify
+from .taxonomy import Taxonomy, load_taxonomy
 
 __all__ = ["ClassifyInput", "Labels", "Taxonomy", "classify", "classify_input", "input_from_github", "load_taxonomy"]

@@ -10,7 +10,7 @@ from typing import Any
 import duckdb
 
 from infra_digest.report.context import build_context
-from infra_digest.storage.reads import load_day, prefetch
+from infra_digest.storage.reads import DayReader
 from infra_digest.summarize.engine import summarize_day
 from infra_digest.watchlist import RepoSpec
 
@@ -34,8 +34,8 @@ def digest_days(conn: duckdb.DuckDBPyConnection, days: Sequence[dt.date], watchl
     """Summarize ``days`` in ``langs`` from what the history holds. ``summarizer`` is None for extractive text only.
     LLM cache rows go through ``conn`` outside any transaction of the caller's."""
     out = DigestOutput()
-    with prefetch(conn, days):  # one query per table for all days, not one per day
-        contexts = {day: build_context(day, watchlist, **load_day(conn, day)) for day in days}
+    reader = DayReader(conn, days)  # one query per table for all days, not one per day
+    contexts = {day: build_context(day, watchlist, **reader.load_day(day)) for day in days}
     for day, ctx in contexts.items():
         for lang in langs:
             result = summarize_day(ctx, lang, llm=summarizer)

@@ -11,7 +11,8 @@ from typing import Any
 import duckdb
 
 from infra_digest.report.build import build_report
-from infra_digest.storage.reads import prefetch
+from infra_digest.report.links import DEFAULT_WEB_ORIGIN
+from infra_digest.storage.reads import DayReader
 from infra_digest.watchlist import RepoSpec
 
 EXTENSIONS = ("md", "html")
@@ -23,14 +24,12 @@ def report_path(out_dir: str | Path, day: dt.date | str, lang: str, ext: str) ->
 
 
 def render_reports(conn: duckdb.DuckDBPyConnection, days: Sequence[dt.date], langs: Sequence[str],
-                   watchlist: Sequence[RepoSpec], generated_at: dt.datetime) -> list[dict[str, Any]]:
-    """report.daily rows for every day x language."""
-    rows = []
-    with prefetch(conn, days):  # one query per table for all days, not one per day
-        for day in days:
-            for lang in langs:
-                rows.append(build_report(conn, day, lang, watchlist, generated_at))
-    return rows
+                   watchlist: Sequence[RepoSpec], generated_at: dt.datetime, *,
+                   web_origin: str = DEFAULT_WEB_ORIGIN) -> list[dict[str, Any]]:
+    """report.daily rows for every day x language. ``web_origin``: the GitHub web origin links may point into
+    (``https://github.com``, or a GitHub Enterprise origin); any other URL of the data is shown as text."""
+    reader = DayReader(conn, days)  # one query per table for all days, not one per day
+    return [build_report(reader, day, lang, watchlist, generated_at, web_origin=web_origin) for day in days for lang in langs]
 
 
 def write_report_files(rows: Iterable[dict[str, Any]], out_dir: str | Path) -> list[str]:

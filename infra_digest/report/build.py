@@ -8,10 +8,12 @@ from typing import Any
 
 import duckdb
 
+from infra_digest.models import DaySummary, Text
 from infra_digest.report.context import build_context
 from infra_digest.report.i18n import source_name, t
+from infra_digest.report.links import DEFAULT_WEB_ORIGIN
 from infra_digest.report.render import render
-from infra_digest.storage.reads import load_day, read_day
+from infra_digest.storage.reads import DayReader
 from infra_digest.watchlist import RepoSpec
 
 
@@ -25,33 +27,36 @@ def _summarizer_line(lang: str, sections: list[dict[str, Any]], items: list[dict
     return f"llm:{model}", t(lang, "llm", model=model, fallbacks=fallbacks)
 
 
-def build_report(conn: duckdb.DuckDBPyConnection, day: dt.date, lang: str, watchlist: Sequence[RepoSpec],
-                 generated_at: dt.datetime) -> dict[str, Any]:
-    data = load_day(conn, day)
-    items = read_day(conn, "summaries.items", day, "AND lang = ?", [lang])
-    sections = read_day(conn, "summaries.digests", day, "AND lang = ?", [lang])
-    texts = {(r["repo"], r["item_kind"], r["item_id"]): r["text"] for r in items}
-    by_llm = {(r["repo"], r["item_kind"], r["item_id"]) for r in items if r["summarizer"].startswith("llm:") and not r["fallback_reason"]}
-    ctx = build_context(day, watchlist, item_texts=texts, **data)
-    for r in ctx["repos"]:
-        for item in (*r["new_prs"], *r["issues"], *r["changes"]):
-            item["gist_by_llm"] = (r["repo"], item["kind"], item["id"]) in by_llm
-    for s in sections:
-        if s["section"] in ("summary", "overview"):
-            ctx[s["section"]] = s["text"]
-        elif s["section"] == "repo":
-            for r in ctx["repos"]:
-                if r["repo"] == s["repo"]:
-                    r["paragraph"] = s["text"]
+def summary_from_rows(items: list[dict[str, Any]], sections: list[dict[str, Any]]) -> DaySummary:
+    """A day's summary in one language as ``summaries.items`` and ``summaries.digests`` hold it."""
+    def text(r: dict[str, Any]) -> Text:
+        return Text(r["text"], r["summarizer"], r.get("fallback_reason"))
+
+    by_section = {s["section"]: text(s) for s in sections if s["section"] in ("summary", "overview")}
+    return DaySummary(items={(r["repo"], r["item_kind"], r["item_id"]): text(r) for r in items},
+                      repos={s["repo"]: text(s) for s in sections if s["section"] == "repo"},
+                      summary=by_section.get("summary"), overview=by_section.get("overview"))
+
+
+def build_report(reader: DayReader | duckdb.DuckDBPyConnection, day: dt.date, lang: str, watchlist: Sequence[RepoSpec],
+                 generated_at: dt.datetime, *, web_origin: str = DEFAULT_WEB_ORIGIN) -> dict[str, Any]:
+    """The ``report.daily`` row of ``day`` in ``lang``. ``reader``: a :class:`DayReader` (or a connection);
+    ``web_origin``: the GitHub web origin links may point into."""
+    if not isinstance(reader, DayReader):
+        reader = DayReader(reader)
+    items = reader.read(day, "summaries.items", "AND lang = ?", [lang])
+    sections = reader.read(day, "summaries.digests", "AND lang = ?", [lang])
+    ctx = build_context(day, watchlist, **reader.load_day(day))
+    summary = summary_from_rows(items, sections)
     summarizer, summarizer_line = _summarizer_line(lang, sections, items)
-    sources = ctx["sources"]
+    sources = ctx.sources
     sources_line = ", ".join(source_name(lang, s) for s in sources) if sources else "—"
-    md, html = render(ctx, lang, generated_at=generated_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
-                      sources_line=sources_line, summarizer_line=summarizer_line)
+    md, html = render(ctx, summary, lang, generated_at=generated_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+                      sources_line=sources_line, summarizer_line=summarizer_line, web_origin=web_origin)
     stats = {
-        "totals": ctx["totals"],
-        "repos": {r["repo"]: {"status": r["status"], **r["counts"]} for r in ctx["repos"]},
-        "failed_repos": ctx["failed_repos"],
+        "totals": ctx.totals.as_dict(),
+        "repos": {r.repo: {"status": r.status, **r.counts.as_dict()} for r in ctx.repos},
+        "failed_repos": ctx.failed_repos,
         "sources": sources,
         "fallbacks": sum(1 for r in (*sections, *items) if r.get("fallback_reason")),
     }

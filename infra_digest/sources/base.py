@@ -10,6 +10,10 @@ items that belong to it, in GitHub REST API shapes, unchanged. Day membership ru
 - ``pull``: an item of ``GET /repos/{o}/{r}/pulls`` (richer PR facts: ``merged_at``, ``additions``...),
   created or merged in the day. Optional: the replay layout has none.
 
+Every payload has passed :mod:`infra_digest.sources.validate` (see its rules). A repository-day the source
+cannot answer for (a replay folder that is absent, a day that has not begun) is a batch with ``error`` set:
+"not recorded" is never "no activity".
+
 A source never raises for one bad repository/day: it yields a batch with ``error`` set (and ``events``
 holding whatever could be read, which the pipeline does NOT write, so previous good data stays).
 It raises :class:`SourceError` only for problems that concern the whole source (bad configuration).
@@ -46,6 +50,9 @@ class DayBatch:
     error: str | None = None  # set when this repo/day could not be read completely
     notes: list[str] = field(default_factory=list)  # non-fatal remarks (truncated file lists, stale mirror...)
     stats: dict[str, int] = field(default_factory=dict)  # requests, cache hits... for metadata
+    #: the source answered from data that may be out of date (a git mirror whose fetch failed); the batch is
+    #: still ok. The notes say why in words; readers decide on this field, never on the notes' wording.
+    stale: bool = False
 
     @property
     def ok(self) -> bool:

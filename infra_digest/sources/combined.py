@@ -21,4 +21,5 @@ class CombinedSource:
             errors = [f"{src.name}: {x.error}" for src, x in ((self.commits_source, a), (self.others_source, b)) if x.error]
             notes = [f"commits from {self.commits_source.name}, issues and PRs from {self.others_source.name}", *a.notes, *b.notes]
             stats = {k: a.stats.get(k, 0) + b.stats.get(k, 0) for k in {*a.stats, *b.stats}}
-            yield DayBatch(repo=repo.repo, day=a.day, events=events, error="; ".join(errors) or None, notes=notes, stats=stats)
+            yield DayBatch(repo=repo.repo, day=a.day, events=events, error="; ".join(errors) or None, notes=notes, stats=stats,
+                           stale=a.stale or b.stale)

@@ -523,7 +523,7 @@ class GitSource:
                     error = f"reading the git mirror {state.path} failed: {exc}"
         ms = int((time.perf_counter() - t0) * 1000)
         for d in days:
-            batch = DayBatch(repo=repo.repo, day=d, notes=list(notes))
+            batch = DayBatch(repo=repo.repo, day=d, notes=list(notes), stale=state.action == "fetch failed")
             if result is None:
                 batch.error = error
                 batch.stats = {"items": 0}

@@ -1,8 +1,9 @@
 """Reading partitions back out of DuckDB as plain dicts (for the pure transforms).
 
 Each query on DuckLake pays a fixed ~10-20 ms (catalog look-ups in PostgreSQL, file pruning) where a DuckDB file
-pays well under 1 ms. Code that reads many days one at a time can wrap the loop in :func:`prefetch`: inside it,
-:func:`read_day` / :func:`load_day` answer from one query per table for all the days.
+pays well under 1 ms. Code that reads many days one at a time reads through a :class:`DayReader` made for those
+days: it answers from one query per table for all the days. The reader is an explicit object passed down, not
+state hidden behind the connection.
 """
 
 from __future__ import annotations
@@ -55,48 +56,56 @@ def read_partitions(
         conn.unregister("__read_keys")
 
 
-# id(conn) -> {"days": sorted days, "set": set of days, "cache": {(table, extra_where, params): {day: rows}}}
-_prefetch: dict[int, dict[str, Any]] = {}
+DAY_TABLES = {"commits": "core.commits", "pull_requests": "core.pull_requests", "issues": "core.issues",
+              "changes": "classified.changes", "fetch_log": "raw.fetch_log"}
 
 
-@contextlib.contextmanager
-def prefetch(conn: duckdb.DuckDBPyConnection, days: Iterable[dt.date]) -> Iterator[None]:
-    """Within the block, ``read_day(conn, table, d, ...)`` for a ``d`` in ``days`` reads ``table`` once for all
-    ``days`` (per distinct ``extra_where``/``params``) and answers from memory. Rows come back in the order the
-    per-day query gives them. Do not read back through it what the block itself writes."""
-    ds = sorted(set(days))
-    _prefetch[id(conn)] = {"days": ds, "set": set(ds), "cache": {}}
-    try:
-        yield
-    finally:
-        _prefetch.pop(id(conn), None)
+class DayReader:
+    """Reads partitions of a day, table by table. Given ``days``, the first read of a table (with a given
+    ``extra_where``/``params``) fetches it for all of ``days`` in one query and later reads of those days answer
+    from memory; other days are read one query each. Rows come back in the order the per-day query gives them.
 
+    A reader is a snapshot of what it has read: do not read back through it what its owner writes meanwhile."""
 
-def read_day(conn: duckdb.DuckDBPyConnection, table: str, day: dt.date, extra_where: str = "", params: Iterable[Any] = ()) -> list[dict[str, Any]]:
-    params = list(params)
-    pf = _prefetch.get(id(conn))
-    if pf is not None and day in pf["set"]:
+    def __init__(self, conn: duckdb.DuckDBPyConnection, days: Iterable[dt.date] = ()):
+        self.conn = conn
+        self.days = sorted(set(days))
+        self._set = set(self.days)
+        self._cache: dict[tuple[str, str, str], dict[dt.date, list[dict[str, Any]]]] = {}
+
+    def read(self, day: dt.date, table: str, extra_where: str = "", params: Iterable[Any] = ()) -> list[dict[str, Any]]:
+        params = list(params)
+        if day not in self._set:
+            return _rows(self.conn.execute(f"SELECT * FROM {table} WHERE day = ? {extra_where}", [day, *params]))
         key = (table, extra_where, repr(params))
-        by_day = pf["cache"].get(key)
+        by_day = self._cache.get(key)
         if by_day is None:
-            days = pf["days"]
-            rows = _rows(conn.execute(
+            days = self.days
+            rows = _rows(self.conn.execute(
                 f"SELECT * FROM {table} WHERE day BETWEEN ? AND ? AND list_contains(?::DATE[], day) {extra_where}",
                 [days[0], days[-1], days, *params]))
             by_day = {}
             for row in rows:
                 by_day.setdefault(row["day"], []).append(row)
-            pf["cache"][key] = by_day
+            self._cache[key] = by_day
         return copy.deepcopy(by_day.get(day, []))  # callers may change what they get
-    return _rows(conn.execute(f"SELECT * FROM {table} WHERE day = ? {extra_where}", [day, *params]))
+
+    def load_day(self, day: dt.date) -> dict[str, list[dict[str, Any]]]:
+        """Everything the context of ``day`` is built from (the arguments of ``report.context.build_context``)."""
+        return {name: self.read(day, table) for name, table in DAY_TABLES.items()}
 
 
-def load_day(conn: duckdb.DuckDBPyConnection, day: dt.date) -> dict[str, list[dict[str, Any]]]:
+@contextlib.contextmanager
+def prefetch(conn: duckdb.DuckDBPyConnection, days: Iterable[dt.date]) -> Iterator[DayReader]:
+    """A :class:`DayReader` for ``days`` (kept for callers written as ``with prefetch(conn, days) as reader``)."""
+    yield DayReader(conn, days)
+
+
+def read_day(conn: duckdb.DuckDBPyConnection, table: str, day: dt.date, extra_where: str = "", params: Iterable[Any] = ()) -> list[dict[str, Any]]:
+    """Rows of ``table`` for ``day`` (one query)."""
+    return DayReader(conn).read(day, table, extra_where, params)
+
+
+def load_day(conn: duckdb.DuckDBPyConnection | DayReader, day: dt.date) -> dict[str, list[dict[str, Any]]]:
     """Everything the report of ``day`` is made of."""
-    return {
-        "commits": read_day(conn, "core.commits", day),
-        "pull_requests": read_day(conn, "core.pull_requests", day),
-        "issues": read_day(conn, "core.issues", day),
-        "changes": read_day(conn, "classified.changes", day),
-        "fetch_log": read_day(conn, "raw.fetch_log", day),
-    }
+    return (conn if isinstance(conn, DayReader) else DayReader(conn)).load_day(day)

@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from infra_digest.report.context import CHANGE_TYPES, ISSUE_TYPES
+from infra_digest.models import CHANGE_TYPES, ISSUE_TYPES, Change, DayContext, DaySummary, Issue, PullRequest, RepoDay, Text
 from infra_digest.report.i18n import t, tag_name
 
 NAME = "extractive"
@@ -67,104 +67,102 @@ def _count_phrase(counter: Mapping[str, int], order: Sequence[str], lang: str) -
     return sep.join(parts)
 
 
-def _tag_counts(items: Sequence[Mapping[str, Any]], field: str) -> Counter:
-    c: Counter = Counter()
-    for item in items:
-        c.update(set(item.get(field) or []))
-    return c
-
-
-def _top_tags(items: Sequence[Mapping[str, Any]], lang: str, n: int = 4) -> str:
+def _top_tags(items: Sequence[Change | PullRequest | Issue], lang: str, n: int = 4) -> str:
     sep = "、" if lang == "zh" else ", "
     tags: Counter = Counter()
     for field in ("hardware", "precision"):
-        tags.update(_tag_counts(items, field))
+        for item in items:
+            tags.update(set(getattr(item.labels, field)))
     if not tags:
         return ""
     top = sorted(tags.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
     return sep.join(f"{tag_name(k)} ({v})" for k, v in top)
 
 
-def repo_paragraph(repo: Mapping[str, Any], lang: str) -> str:
-    counts = repo["counts"]
-    if repo["status"] == "failed":
-        return t(lang, "failed", error=repo.get("error") or "?")
-    if repo["status"] != "active":
-        return t(lang, "no_activity") if repo["status"] == "quiet" else t(lang, "unknown")
-    changes, issues = repo["changes"], repo["issues"]
-    ct = Counter(c["change_type"] for c in changes)
-    it = Counter(i["change_type"] for i in issues)
+def _biggest(changes: Sequence[Change]) -> Change | None:
+    return max(changes, key=lambda c: c.size, default=None)
+
+
+def _change_ref(c: Change) -> str:
+    return f"`{c.short_sha}`" if c.short_sha else f"#{c.pr_number}"
+
+
+def repo_paragraph(repo: RepoDay, lang: str) -> str:
+    if repo.status == "failed":
+        return t(lang, "failed", error=repo.error or "?")
+    if repo.status != "active":
+        return t(lang, "no_activity") if repo.status == "quiet" else t(lang, "unknown")
+    changes, issues = repo.changes, repo.issues
+    ct = Counter(c.change_type for c in changes)
+    it = Counter(i.change_type for i in issues)
     tags = _top_tags([*changes, *issues], lang)
+    biggest = _biggest(changes) if repo.counts.changes > 1 else None
     if lang == "zh":
         parts = []
         if changes:
             parts.append(f"{len(changes)} 项代码变更（{_count_phrase(ct, CHANGE_TYPES, lang)}）")
-        if repo["new_prs"]:
-            parts.append(f"新开 PR {len(repo['new_prs'])} 个")
+        if repo.new_prs:
+            parts.append(f"新开 PR {len(repo.new_prs)} 个")
         if issues:
             parts.append(f"新 issue {len(issues)} 个（{_count_phrase(it, ISSUE_TYPES, lang)}）")
         text = "；".join(parts) + "。"
         if tags:
             text += f"涉及硬件与精度：{tags}。"
-        biggest = max(changes, key=lambda c: ((c.get("additions") or 0) + (c.get("deletions") or 0)), default=None)
-        if biggest and counts["changes"] > 1:
-            ref = f"`{biggest['short_sha']}`" if biggest.get("short_sha") else f"#{biggest.get('pr_number')}"
-            text += f"改动最大的是 {ref}（+{biggest.get('additions') or 0} −{biggest.get('deletions') or 0}）。"
+        if biggest:
+            text += f"改动最大的是 {_change_ref(biggest)}（+{biggest.additions or 0} −{biggest.deletions or 0}）。"
         return text
     parts = []
     if changes:
         parts.append(f"code changes: {len(changes)} ({_count_phrase(ct, CHANGE_TYPES, lang)})")
-    if repo["new_prs"]:
-        parts.append(f"new PRs: {len(repo['new_prs'])}")
+    if repo.new_prs:
+        parts.append(f"new PRs: {len(repo.new_prs)}")
     if issues:
         parts.append(f"new issues: {len(issues)} ({_count_phrase(it, ISSUE_TYPES, lang)})")
     text = "; ".join(parts) + "."
     if tags:
         text += f" Hardware and precision: {tags}."
-    biggest = max(changes, key=lambda c: ((c.get("additions") or 0) + (c.get("deletions") or 0)), default=None)
-    if biggest and counts["changes"] > 1:
-        ref = f"`{biggest['short_sha']}`" if biggest.get("short_sha") else f"#{biggest.get('pr_number')}"
-        text += f" The largest is {ref} (+{biggest.get('additions') or 0} −{biggest.get('deletions') or 0})."
+    if biggest:
+        text += f" The largest is {_change_ref(biggest)} (+{biggest.additions or 0} −{biggest.deletions or 0})."
     return text
 
 
-def day_summary(ctx: Mapping[str, Any], lang: str) -> str:
-    tot = ctx["totals"]
-    active = [r for r in ctx["repos"] if r["status"] == "active"]
-    all_changes = [c for r in ctx["repos"] for c in r["changes"]]
-    all_items = [i for r in ctx["repos"] for i in (*r["changes"], *r["issues"])]
-    ct = Counter(c["change_type"] for c in all_changes)
-    busiest = sorted(active, key=lambda r: (-(r["counts"]["changes"] + r["counts"]["issues"]), r["repo"]))[:2]
+def day_summary(ctx: DayContext, lang: str) -> str:
+    tot = ctx.totals
+    active = [r for r in ctx.repos if r.status == "active"]
+    all_changes = [c for r in ctx.repos for c in r.changes]
+    all_items = [i for r in ctx.repos for i in (*r.changes, *r.issues)]
+    ct = Counter(c.change_type for c in all_changes)
+    busiest = sorted(active, key=lambda r: (-(r.counts.changes + r.counts.issues), r.repo))[:2]
     tags = _top_tags(all_items, lang, n=5)
-    failed = ctx["failed_repos"]
+    failed = ctx.failed_repos
     if lang == "zh":
         if not active:
-            text = f"{ctx['day']}，{ctx['repo_count']} 个关注仓库均无新的 commit、PR 或 issue。"
+            text = f"{ctx.day}，{ctx.repo_count} 个关注仓库均无新的 commit、PR 或 issue。"
         else:
-            text = (f"{ctx['day']}，{ctx['repo_count']} 个关注仓库中有 {len(active)} 个有动态："
-                    f"共 {tot['changes']} 项代码变更")
+            text = (f"{ctx.day}，{ctx.repo_count} 个关注仓库中有 {len(active)} 个有动态："
+                    f"共 {tot.changes} 项代码变更")
             if all_changes:
                 text += f"（{_count_phrase(ct, CHANGE_TYPES, lang)}）"
-            text += f"，新 issue {tot['issues']} 个，新开 PR {tot['new_prs']} 个。"
+            text += f"，新 issue {tot.issues} 个，新开 PR {tot.new_prs} 个。"
             if busiest:
                 text += "最活跃的是 " + "、".join(
-                    f"{r['repo']}（{r['counts']['changes']} 项变更、{r['counts']['issues']} 个 issue）" for r in busiest) + "。"
+                    f"{r.repo}（{r.counts.changes} 项变更、{r.counts.issues} 个 issue）" for r in busiest) + "。"
             if tags:
                 text += f"涉及的硬件与精度：{tags}。"
         if failed:
             text += f"注意：{'、'.join(failed)} 的数据读取失败，相应内容可能不完整。"
         return text
     if not active:
-        text = f"On {ctx['day']}, none of the {ctx['repo_count']} watched repositories had a new commit, PR or issue."
+        text = f"On {ctx.day}, none of the {ctx.repo_count} watched repositories had a new commit, PR or issue."
     else:
-        text = (f"On {ctx['day']}, {len(active)} of {ctx['repo_count']} watched repositories were active. "
-                f"Code changes: {tot['changes']}")
+        text = (f"On {ctx.day}, {len(active)} of {ctx.repo_count} watched repositories were active. "
+                f"Code changes: {tot.changes}")
         if all_changes:
             text += f" ({_count_phrase(ct, CHANGE_TYPES, lang)})"
-        text += f"; new issues: {tot['issues']}; new PRs: {tot['new_prs']}."
+        text += f"; new issues: {tot.issues}; new PRs: {tot.new_prs}."
         if busiest:
             text += " Busiest: " + ", ".join(
-                f"{r['repo']} (changes: {r['counts']['changes']}, issues: {r['counts']['issues']})" for r in busiest) + "."
+                f"{r.repo} (changes: {r.counts.changes}, issues: {r.counts.issues})" for r in busiest) + "."
         if tags:
             text += f" Hardware and precision: {tags}."
     if failed:
@@ -172,21 +170,24 @@ def day_summary(ctx: Mapping[str, Any], lang: str) -> str:
     return text
 
 
-def _ref(repo: str, item: Mapping[str, Any]) -> str:
-    short = repo.split("/")[1]
-    if item["kind"] == "commit" and not item.get("pr_number"):
-        return f"{short} `{item['short_sha']}`"
-    return f"{short} #{item.get('pr_number') or item.get('number')}"
+def item_ref(item: Change | PullRequest | Issue) -> str:
+    """How the overview names an item: ``<repo name> `<short sha>``` for a commit without a PR, else ``<repo name> #N``."""
+    short = item.repo.split("/")[1]
+    if isinstance(item, Change):
+        if item.kind == "commit" and not item.pr_number:
+            return f"{short} `{item.short_sha}`"
+        return f"{short} #{item.pr_number}"
+    return f"{short} #{item.number}"
 
 
-def cross_repo_themes(ctx: Mapping[str, Any], min_repos: int = 2) -> list[dict[str, Any]]:
+def cross_repo_themes(ctx: DayContext, min_repos: int = 2) -> list[dict[str, Any]]:
     """Tags (hardware, precision, models, topics) seen in at least ``min_repos`` repositories, with refs."""
     seen: dict[tuple[str, str], dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for r in ctx["repos"]:
-        for item in (*r["changes"], *r["issues"]):
+    for r in ctx.repos:
+        for item in (*r.changes, *r.issues):
             for field in ("hardware", "precision", "models", "topics"):
-                for tag in item.get(field) or []:
-                    seen[(field, tag)][r["repo"]].append(_ref(r["repo"], item))
+                for tag in getattr(item.labels, field):
+                    seen[(field, tag)][r.repo].append(item_ref(item))
     order = {"hardware": 0, "precision": 1, "models": 2, "topics": 3}
     themes = []
     for (field, tag), repos in seen.items():
@@ -197,19 +198,19 @@ def cross_repo_themes(ctx: Mapping[str, Any], min_repos: int = 2) -> list[dict[s
     return themes
 
 
-def shared_authors(ctx: Mapping[str, Any]) -> list[tuple[str, list[str]]]:
+def shared_authors(ctx: DayContext) -> list[tuple[str, list[str]]]:
     """Issue authors who opened issues in more than one repository on the day (the same problem seen twice)."""
     by_author: dict[str, set[str]] = defaultdict(set)
     refs: dict[str, list[str]] = defaultdict(list)
-    for r in ctx["repos"]:
-        for i in r["issues"]:
-            if i.get("author") and i["author"] != "unknown":
-                by_author[i["author"]].add(r["repo"])
-                refs[i["author"]].append(_ref(r["repo"], i))
+    for r in ctx.repos:
+        for i in r.issues:
+            if i.author:
+                by_author[i.author].add(r.repo)
+                refs[i.author].append(item_ref(i))
     return sorted((a, refs[a]) for a, repos in by_author.items() if len(repos) > 1)
 
 
-def overview(ctx: Mapping[str, Any], lang: str, max_themes: int = 6) -> str:
+def overview(ctx: DayContext, lang: str, max_themes: int = 6) -> str:
     themes = cross_repo_themes(ctx)[:max_themes]
     authors = shared_authors(ctx)
     sep = "、" if lang == "zh" else ", "
@@ -231,22 +232,18 @@ def overview(ctx: Mapping[str, Any], lang: str, max_themes: int = 6) -> str:
     return "\n".join(f"- {line}" for line in lines)
 
 
-def summarize_extractive(ctx: dict[str, Any], lang: str) -> dict[str, Any]:
-    """All sections of the day, extractively. Returns {"items": {(repo, kind, id): text}, "repos": {repo: text},
-    "summary": text, "overview": text}."""
+def summarize_extractive(ctx: DayContext, lang: str) -> DaySummary:
+    """Every section of the day, extractively: a gist (excerpt of the body) per new issue and new PR that has
+    one, a paragraph per repository, the summary and the overview."""
     items = {}
-    for r in ctx["repos"]:
-        for i in r["issues"]:
-            gist = excerpt(i.get("body"))
+    for r in ctx.repos:
+        for item in (*r.issues, *r.new_prs):
+            gist = excerpt(item.body)
             if gist:
-                items[(r["repo"], "issue", i["id"])] = gist
-        for p in r["new_prs"]:
-            gist = excerpt(p.get("body"))
-            if gist:
-                items[(r["repo"], "pull_request", p["id"])] = gist
-    return {
-        "items": items,
-        "repos": {r["repo"]: repo_paragraph(r, lang) for r in ctx["repos"]},
-        "summary": day_summary(ctx, lang),
-        "overview": overview(ctx, lang),
-    }
+                items[item.key] = Text(gist, NAME)
+    return DaySummary(
+        items=items,
+        repos={r.repo: Text(repo_paragraph(r, lang), NAME) for r in ctx.repos},
+        summary=Text(day_summary(ctx, lang), NAME),
+        overview=Text(overview(ctx, lang), NAME),
+    )
