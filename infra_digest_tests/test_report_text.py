@@ -124,3 +124,10 @@ def test_topics_are_named_in_the_report_language():
     ctx = build_context(D, WATCH, [], [], issues, labels, [])
     assert overview(ctx, "zh").startswith("- 投机解码：出现在 2 个仓库")
     assert overview(ctx, "en").startswith("- speculative decoding: 2 items in 2 repositories")
+
+
+def test_html_tags_are_distinct_by_family():
+    labels = [{**_label("a/one", "commit", f"{1:040x}", "fix", hw=["nvidia-hopper"], prec=["fp8"]), "models": ["deepseek"]}]
+    ctx = build_context(D, WATCH, [_commit("a/one", 1, "x")], [], [], labels, [])
+    _, html = _render(ctx, "en")
+    assert '<span class="tag hw">Hopper (SM90)</span> <span class="tag prec">FP8</span> <span class="tag model">DeepSeek</span>' in html
