@@ -115,3 +115,19 @@ def test_excerpts_begin_with_prose_and_add_to_the_title():
     assert excerpt("Summary: Add sm87 to the architectures.") == "Add sm87 to the architectures."
     assert excerpt("- Remove the decorators from routerGemm.\n- Keep the rest.").startswith("Remove the decorators")
     assert excerpt("The kernel crashes on SM120.", title="Crash") == "The kernel crashes on SM120."
+
+
+def test_topics_are_named_in_the_report_language():
+    issues = [{"repo": r, "day": D, "number": 1, "url": f"https://github.com/{r}/issues/1", "title": "t", "body": None,
+               "author_login": None, "labels": [], "created_at": T} for r in ("a/one", "b/two")]
+    labels = [{**_label(i["repo"], "issue", 1, "bug"), "topics": ["speculative"]} for i in issues]
+    ctx = build_context(D, WATCH, [], [], issues, labels, [])
+    assert overview(ctx, "zh").startswith("- 投机解码：出现在 2 个仓库")
+    assert overview(ctx, "en").startswith("- speculative decoding: 2 items in 2 repositories")
+
+
+def test_html_tags_are_distinct_by_family():
+    labels = [{**_label("a/one", "commit", f"{1:040x}", "fix", hw=["nvidia-hopper"], prec=["fp8"]), "models": ["deepseek"]}]
+    ctx = build_context(D, WATCH, [_commit("a/one", 1, "x")], [], [], labels, [])
+    _, html = _render(ctx, "en")
+    assert '<span class="tag hw">Hopper (SM90)</span> <span class="tag prec">FP8</span> <span class="tag model">DeepSeek</span>' in html

@@ -126,7 +126,14 @@ TAG_NAMES = {
     # topics
     "moe": "MoE", "attention": "attention", "kv-cache": "KV cache", "speculative": "speculative decoding",
     "lora": "LoRA", "cuda-graph": "CUDA graph", "distributed": "distributed", "disaggregation": "PD disaggregation",
-    "rl": "RL", "api-serving": "API serving", "multimodal": "multimodal",
+    "rl": "RL", "api-serving": "API serving", "multimodal": "multimodal", "quantization": "quantization",
+    "kernels": "kernels", "diffusion": "diffusion", "scheduling": "scheduling",
+}
+# Topic names in Chinese (hardware, precision and model names are proper names, the same in both languages).
+TAG_NAMES_ZH = {
+    "attention": "注意力", "kv-cache": "KV 缓存", "speculative": "投机解码", "distributed": "分布式",
+    "disaggregation": "PD 分离", "rl": "强化学习", "api-serving": "API 服务", "multimodal": "多模态",
+    "quantization": "量化", "kernels": "算子", "diffusion": "扩散模型", "scheduling": "调度",
 }
 
 
@@ -172,5 +179,7 @@ def source_name(lang: str, source: str) -> str:
     return STRINGS[lang].get(f"src_{source}", source)
 
 
-def tag_name(tag: str) -> str:
+def tag_name(tag: str, lang: str = "en") -> str:
+    if lang == "zh" and tag in TAG_NAMES_ZH:
+        return TAG_NAMES_ZH[tag]
     return TAG_NAMES.get(tag, tag)

@@ -141,7 +141,9 @@ def md_tags(item: Any) -> str:
 
 
 def html_tags(item: Any) -> Markup:
-    return Markup("".join(f' <span class="tag">{escape(tag_name(x))}</span>' for x in item.labels.tags))
+    labels = item.labels
+    families = (("hw", labels.hardware), ("prec", labels.precision), ("model", labels.models))
+    return Markup("".join(f' <span class="tag {family}">{escape(tag_name(x))}</span>' for family, tags in families for x in tags))
 
 
 def _finalize(value: Any) -> Any:

@@ -111,7 +111,7 @@ def _top_tags(items: Sequence[Change | PullRequest | Issue], lang: str, n: int =
     if not tags:
         return ""
     top = sorted(tags.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
-    return sep.join(f"{tag_name(k)} ({v})" for k, v in top)
+    return sep.join(f"{tag_name(k, lang)} ({v})" for k, v in top)
 
 
 def _biggest(changes: Sequence[Change]) -> Change | None:
@@ -262,7 +262,7 @@ def overview(ctx: DayContext, lang: str, max_themes: int = 6) -> str:
         more = th["count"] - len(refs)  # a capped list says how many it leaves out
         if lang == "zh":
             listed = sep.join(refs) + (f" 等，另有 {more} 项" if more else "")
-            lines.append(f"{tag_name(th['tag'])}：出现在 {len(th['repos'])} 个仓库的 {th['count']} 项内容中（{listed}）。")
+            lines.append(f"{tag_name(th['tag'], lang)}：出现在 {len(th['repos'])} 个仓库的 {th['count']} 项内容中（{listed}）。")
         else:
             listed = sep.join(refs) + (f" and {more} more" if more else "")
             lines.append(f"{tag_name(th['tag'])}: {plural(th['count'], 'item')} in {len(th['repos'])} repositories ({listed}).")
