@@ -42,6 +42,7 @@ class Labels:
     topics: tuple[str, ...] = ()
     models: tuple[str, ...] = ()
     rules: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()   # impact flags: security, breaking, default-change, regression, crash, release
 
     @property
     def tags(self) -> tuple[str, ...]:
@@ -137,6 +138,9 @@ class Change(_Item):
     is_merge: bool = False
     body: str | None = None              # a merged pull request's description (commits carry none here)
     item_kind: str = "commit"            # "commit" or "pull_request"
+    message: str | None = None           # a commit's message after its title (read for references, not shown)
+    parents: tuple[str, ...] = ()        # a commit's parent shas
+    merged: tuple["Change", ...] = ()    # a merge's commits of the day reached only through it, shown under it
 
     @property
     def kind(self) -> str:
@@ -145,6 +149,11 @@ class Change(_Item):
     @property
     def size(self) -> int:
         return (self.additions or 0) + (self.deletions or 0)
+
+    @property
+    def shown(self) -> "Change":
+        """What a reader should read for this change: a merge that brings exactly one commit is that commit."""
+        return self.merged[0] if self.is_merge and len(self.merged) == 1 else self
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from infra_digest.models import DaySummary, Text
 from infra_digest.report.context import build_context
 from infra_digest.report.i18n import source_name, t
 from infra_digest.report.links import DEFAULT_WEB_ORIGIN
-from infra_digest.report.render import render
+from infra_digest.report.relate import links_as_stats
+from infra_digest.report.render import plan_day, render
 from infra_digest.storage.reads import DayReader
 from infra_digest.watchlist import RepoSpec
 
@@ -34,14 +35,13 @@ def llm_status(sections: list[dict[str, Any]], items: list[dict[str, Any]]) -> s
 def _summarizer_line(lang: str, sections: list[dict[str, Any]], items: list[dict[str, Any]]) -> tuple[str, str]:
     names = {r["summarizer"] for r in (*sections, *items)}
     llm = sorted(n for n in names if n.startswith("llm:"))
-    fallbacks = sum(1 for r in (*sections, *items) if r.get("fallback_reason"))
     if not llm and llm_status(sections, items) == "failed":
         reason = next(r["fallback_reason"] for r in (*sections, *items) if (r.get("fallback_reason") or "").startswith(_UNANSWERED))
         return "extractive", t(lang, "llm_failed", reason=reason[:200])
     if not llm:
         return "extractive", t(lang, "extractive")
     model = ", ".join(n.removeprefix("llm:") for n in llm)
-    return f"llm:{model}", t(lang, "llm", model=model, fallbacks=fallbacks)
+    return f"llm:{model}", t(lang, "llm", model=model)  # how many sections fell back is for metadata (stats)
 
 
 def summary_from_rows(items: list[dict[str, Any]], sections: list[dict[str, Any]]) -> DaySummary:
@@ -68,8 +68,10 @@ def build_report(reader: DayReader | duckdb.DuckDBPyConnection, day: dt.date, la
     summarizer, summarizer_line = _summarizer_line(lang, sections, items)
     sources = ctx.sources
     sources_line = ", ".join(source_name(lang, s) for s in sources) if sources else "—"
+    plan = plan_day(ctx, [spec.repo for spec in watchlist])
+    links, ranking, _ = plan
     md, html = render(ctx, summary, lang, generated_at=generated_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
-                      sources_line=sources_line, summarizer_line=summarizer_line, web_origin=web_origin)
+                      sources_line=sources_line, summarizer_line=summarizer_line, web_origin=web_origin, plan=plan)
     stats = {
         "totals": ctx.totals.as_dict(),
         "repos": {r.repo: {"status": r.status, **r.counts.as_dict()} for r in ctx.repos},
@@ -77,6 +79,8 @@ def build_report(reader: DayReader | duckdb.DuckDBPyConnection, day: dt.date, la
         "sources": sources,
         "fallbacks": sum(1 for r in (*sections, *items) if r.get("fallback_reason")),
         "llm_status": llm_status(sections, items),
+        "ranking": ranking.as_stats(),   # the highlights with the reasons of their scores, the repository order
+        "links": links_as_stats(links),  # every link between items, with what backs it
     }
     return {"day": day, "lang": lang, "markdown": md, "html": html, "generated_at": generated_at,
             "summarizer": summarizer, "stats": stats}

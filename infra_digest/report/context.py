@@ -5,6 +5,7 @@ A squash-merged pull request and its commit become one change, shown once with b
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -57,7 +58,7 @@ def _labels(row: Mapping[str, Any] | None) -> Labels:
     if not row:
         return Labels()
     return Labels(change_type=row.get("change_type") or "other",
-                  **{k: tuple(row.get(k) or ()) for k in ("hardware", "precision", "topics", "models", "rules")})
+                  **{k: tuple(row.get(k) or ()) for k in ("hardware", "precision", "topics", "models", "rules", "flags")})
 
 
 def _count(value: Any) -> int:
@@ -79,6 +80,52 @@ def _top_files(files: Any, n: int = FILES_SHOWN) -> tuple[FileChange, ...]:
     typed = [_file(f) for f in files if isinstance(f, Mapping)] if isinstance(files, Sequence) else []
     ranked = sorted(typed, key=lambda f: (-(f.additions + f.deletions), f.filename))
     return tuple(ranked[:n])
+
+
+def _message_body(message: Any) -> str | None:
+    """A commit message without its first line (the title), or None."""
+    if not isinstance(message, str) or "\n" not in message:
+        return None
+    return message.split("\n", 1)[1].strip() or None
+
+
+def _ancestors(starts: Iterable[str], parents: Mapping[str, tuple[str, ...]]) -> set[str]:
+    """Every commit of the day reachable from ``starts`` (included) through parent links within the day."""
+    seen: set[str] = set()
+    stack = [s for s in starts if s in parents]
+    while stack:
+        sha = stack.pop()
+        if sha in seen:
+            continue
+        seen.add(sha)
+        stack.extend(p for p in parents[sha] if p in parents and p not in seen)
+    return seen
+
+
+def fold_merges(changes: Sequence[Change]) -> list[Change]:
+    """A merge and the commits of the day it brings are one change: the commits reached only through a merge's
+    second (and further) parents, not through its first, are taken out of the list and put under the merge
+    (``Change.merged``, newest first). A commit brought by several merges goes under the newest. Changes that
+    are not commits, and merges whose brought commits are not of the day, are left as they are."""
+    commits = {c.sha: c for c in changes if c.item_kind == "commit" and c.sha}
+    parents = {sha: c.parents for sha, c in commits.items()}
+    merges = [c for c in changes if c.item_kind == "commit" and c.is_merge and len(c.parents) > 1]
+    if not merges:
+        return list(changes)
+    claimed: dict[str, str] = {}
+    for m in merges:  # changes come newest first: the newest merge claims first
+        brought = _ancestors(m.parents[1:], parents) - _ancestors(m.parents[:1], parents)
+        for sha in brought:
+            claimed.setdefault(sha, m.sha)
+    out = []
+    for c in changes:
+        if c.sha in claimed and c.item_kind == "commit":
+            continue
+        if c.is_merge and c.sha and any(v == c.sha for v in claimed.values()):
+            inner = tuple(x for x in changes if x.item_kind == "commit" and claimed.get(x.sha) == c.sha)
+            c = dataclasses.replace(c, merged=inner)
+        out.append(c)
+    return out
 
 
 def _author(login: str | None, name: str | None = None) -> tuple[str | None, bool]:
@@ -125,7 +172,9 @@ def _repo_day(spec: RepoSpec, data: Mapping[str, list], labels: Mapping[tuple, M
             time=c.get("committed_at"), files_changed=c["files_changed"], additions=c["additions"], deletions=c["deletions"],
             files=_top_files(c.get("files") or []), files_more=max(c["files_changed"] - FILES_SHOWN, 0),
             files_truncated=bool(c.get("files_truncated", False)), is_merge=bool(c.get("is_merge", False)),
+            message=_message_body(c.get("message")), parents=tuple(str(p) for p in c.get("parents") or ()),
         ))
+    change_items = fold_merges(change_items)
     new_prs: list[PullRequest] = []
     for p in sorted(data["prs"], key=lambda p: p["number"], reverse=True):
         lab = _labels(labels.get((repo, "pull_request", str(p["number"]))))

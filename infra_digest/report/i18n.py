@@ -42,7 +42,23 @@ STRINGS: dict[str, dict[str, str]] = {
         "src_git": "git（本地 git 镜像）",
         "src_git+github": "git（commit 来自本地镜像）+ github（issue 与 PR 来自 GitHub API）",
         "extractive": "抽取式（由分类数据确定性生成，未使用 LLM）",
-        "llm": "LLM（{model}）；{fallbacks} 个段落因校验未通过改用抽取式文本",
+        "llm": "LLM（{model}），事实部分由分类数据确定性生成",
+        "highlights": "今日要点",
+        "few_highlights": "今日值得列为要点的只有 {n} 项。",
+        "no_highlights": "今日没有值得列为要点的变更或问题。",
+        "model_says": "模型综述",
+        "quiet_repos": "当日无更新",
+        "unknown_repos": "尚无数据",
+        "contents": "目录",
+        "new_issues_of": "新 issue · {type}",
+        "untitled": "未记录标题",
+        "merged_via": "经 {ref} 合并",
+        "brings": "合并了 {refs}",
+        "files_list": "全部文件",
+        "link_fixes": "修复", "link_closes": "关闭", "link_mentions": "提及", "link_fixed-by": "由其修复",
+        "link_closed-by": "由其关闭", "link_mentioned-by": "被提及于", "link_same-author": "同一作者",
+        "link_same-symptom": "同类问题",
+        "largest": "改动最大的是 {ref}（+{add} −{del_}）",
         "llm_failed": "LLM 调用失败（{reason}），所有段落改用抽取式文本",
         "fix": "修复", "feature": "新功能", "perf": "性能", "refactor": "重构", "docs": "文档",
         "test": "测试", "ci": "CI", "build": "构建与依赖", "revert": "回滚", "other": "其他",
@@ -92,7 +108,23 @@ STRINGS: dict[str, dict[str, str]] = {
         "src_git": "git (local git mirrors)",
         "src_git+github": "git (commits from local mirrors) + github (issues and PRs from the GitHub API)",
         "extractive": "extractive (deterministic, from the classified data; no LLM)",
-        "llm": "LLM ({model}); {fallbacks} sections fell back to extractive text after validation",
+        "llm": "LLM ({model}); the facts are deterministic, from the classified data",
+        "highlights": "Highlights",
+        "few_highlights": "Only {n} item of the day is worth a highlight.|Only {n} items of the day are worth a highlight.",
+        "no_highlights": "Nothing of the day is worth a highlight.",
+        "model_says": "The model's summary",
+        "quiet_repos": "No activity",
+        "unknown_repos": "No data yet",
+        "contents": "Contents",
+        "new_issues_of": "New issues · {type}",
+        "untitled": "title not recorded",
+        "merged_via": "merged by {ref}",
+        "brings": "brings {refs}",
+        "files_list": "All files",
+        "link_fixes": "fixes", "link_closes": "closes", "link_mentions": "mentions", "link_fixed-by": "fixed by",
+        "link_closed-by": "closed by", "link_mentioned-by": "mentioned in", "link_same-author": "same author",
+        "link_same-symptom": "same symptom",
+        "largest": "The largest is {ref} (+{add} −{del_})",
         "llm_failed": "the LLM failed ({reason}); every section uses extractive text",
         "fix": "Fixes", "feature": "Features", "perf": "Performance", "refactor": "Refactoring", "docs": "Docs",
         "test": "Tests", "ci": "CI", "build": "Build & dependencies", "revert": "Reverts", "other": "Other",
@@ -100,6 +132,19 @@ STRINGS: dict[str, dict[str, str]] = {
         "ci-failure": "CI failures",
     },
 }
+
+# Display names of impact flags (issue 15), per language.
+FLAG_NAMES = {
+    "zh": {"security": "安全", "release": "发布", "crash": "崩溃", "regression": "回归", "breaking": "不兼容变更",
+           "default-change": "默认行为变更"},
+    "en": {"security": "security", "release": "release", "crash": "crash", "regression": "regression",
+           "breaking": "breaking", "default-change": "default change"},
+}
+
+
+def flag_name(flag: str, lang: str) -> str:
+    return FLAG_NAMES.get(lang, FLAG_NAMES["en"]).get(flag, flag)
+
 
 # Display names of tag ids (same in both languages: they are proper names).
 TAG_NAMES = {

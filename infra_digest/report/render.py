@@ -18,8 +18,11 @@ from typing import Any
 import jinja2
 from markupsafe import Markup, escape
 
-from infra_digest.models import DayContext, DaySummary
-from infra_digest.report.i18n import STRINGS, coverage_line, file_status, t, tag_name, tn
+from infra_digest.models import Change, DayContext, DaySummary, Issue, PullRequest
+from infra_digest.report.i18n import STRINGS, coverage_line, file_status, flag_name, t, tag_name, tn
+from infra_digest.report.layout import Block, DayView, Line, day_view, largest_change, short_title
+from infra_digest.report.rank import FLAG_ORDER, Highlight, Ranking, rank_day
+from infra_digest.report.relate import Link, relate_day
 from infra_digest.report.links import AUTOLINK_TEXT, DEFAULT_WEB_ORIGIN, normalize_origin, safe_url
 from infra_digest.text import clean_text
 
@@ -135,15 +138,43 @@ def utc_time(ts: dt.datetime | None) -> str:
     return ts.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if ts else ""
 
 
-def md_tags(item: Any) -> str:
-    tags = item.labels.tags
-    return (" ·" + "".join(f" `{md_code(tag_name(x))}`" for x in tags)) if tags else ""
+def md_tags(item: Any, lang: str = "en") -> str:
+    """Flags in bold, then hardware, precision and model tags in code spans, by display name."""
+    flags = [f for f in FLAG_ORDER if f in item.labels.flags]
+    parts = [f"**{flag_name(f, lang)}**" for f in flags] + [f"`{md_code(tag_name(x, lang))}`" for x in item.labels.tags]
+    return (" · " + " ".join(parts)) if parts else ""
 
 
-def html_tags(item: Any) -> Markup:
+def html_tags(item: Any, lang: str = "en") -> Markup:
     labels = item.labels
-    families = (("hw", labels.hardware), ("prec", labels.precision), ("model", labels.models))
-    return Markup("".join(f' <span class="tag {family}">{escape(tag_name(x))}</span>' for family, tags in families for x in tags))
+    flags = [f for f in FLAG_ORDER if f in labels.flags]
+    families = (("flag", [flag_name(f, lang) for f in flags]), ("hw", [tag_name(x, lang) for x in labels.hardware]),
+                ("prec", [tag_name(x, lang) for x in labels.precision]), ("model", [tag_name(x, lang) for x in labels.models]))
+    return Markup("".join(f' <span class="tag {family}">{escape(x)}</span>' for family, tags in families for x in tags))
+
+
+def item_url(item: Any) -> str | None:
+    """Where an item's main link goes: a change's pull request (else its commit), an issue's or PR's page."""
+    if isinstance(item, Change):
+        return item.pr_url or item.url
+    return item.url
+
+
+def item_number(item: Any) -> int | None:
+    return item.pr_number if isinstance(item, Change) else item.number
+
+
+def short_path(path: str, limit: int = 30) -> str:
+    """A file path short enough for a line: the path itself, or its last components after "…/"."""
+    if len(path) <= limit:
+        return path
+    parts = path.split("/")
+    out = parts[-1]
+    for part in reversed(parts[:-1]):
+        if len(part) + len(out) + 1 > limit:
+            break
+        out = f"{part}/{out}"
+    return "…/" + out
 
 
 def _finalize(value: Any) -> Any:
@@ -186,15 +217,230 @@ def _env() -> jinja2.Environment:
     return env
 
 
+class _MdLines:
+    """The Markdown of one line of the report (a change, an issue, a highlight, a folded group)."""
+
+    def __init__(self, lang: str, origin: str, urls: dict):
+        self.lang, self.origin, self.urls = lang, origin, urls
+        self.link = _md_link(origin)
+        self.sep = "、" if lang == "zh" else ", "
+
+    def refs(self, item: Any) -> str:
+        out = []
+        if isinstance(item, Change) and item.short_sha:
+            out.append(self.link(f"`{md_code(item.short_sha)}`", item.url))
+        n = item_number(item)
+        if n:
+            out.append(self.link(f"#{n}", item_url(item) if not isinstance(item, Change) else item.pr_url))
+        return " ".join(out)
+
+    def related(self, links: tuple[Link, ...], skip: set | None = None) -> str:
+        parts = []
+        for lk in links:
+            if skip and lk.other in skip:
+                continue
+            target = self.urls.get(lk.other) if lk.other else lk.url
+            parts.append(f"{t(self.lang, 'link_' + lk.kind)} {self.link(md_escape(lk.label), target)}")
+        return (" · " + self.sep.join(parts)) if parts else ""
+
+    def size(self, c: Change) -> str:
+        return f" · +{c.additions} −{c.deletions}" if c.additions is not None and c.deletions is not None else ""
+
+    def change(self, line: Line) -> str:
+        c = line.item
+        shown = c.shown
+        title = md_escape(line.title if shown is c else shown.title or line.title, start=False)
+        text = f"- {self.refs(shown)} {title}".rstrip()
+        if shown is not c:
+            text += f"（{t(self.lang, 'merged_via', ref=self.refs(c))}）" if self.lang == "zh" else \
+                f" ({t(self.lang, 'merged_via', ref=self.refs(c))})"
+        elif c.merged:
+            text += " · " + t(self.lang, "brings", refs=" ".join(self.refs(m) for m in c.merged))
+        text += self.size(c)
+        if line.main_file and (c.files_changed or 0) > 1:
+            text += f" · `{md_code(short_path(line.main_file.filename))}`"
+        return text + md_tags(c, self.lang) + self.related(line.links)
+
+    def other(self, line: Line) -> str:
+        i = line.item
+        text = f"- {self.refs(i)} {md_escape(line.title, start=False)}".rstrip()
+        if i.author:
+            text += f" · {'@' if i.author_is_login else ''}{md_escape(i.author)}"
+        return text + md_tags(i, self.lang) + self.related(line.links)
+
+    def folded(self, block: Block) -> str:
+        label = t(self.lang, block.name)
+        refs = self.sep.join(self.refs(line.item.shown if isinstance(line.item, Change) else line.item) for line in block.lines)
+        colon = "：" if self.lang == "zh" else ": "
+        return f"- **{label}** ({len(block.lines)}){colon}{refs}"
+
+    def untitled(self, block: Block) -> str:
+        colon = "：" if self.lang == "zh" else ": "
+        return f"- {t(self.lang, 'untitled')} ({len(block.untitled)}){colon}" + self.sep.join(self.refs(i) for i in block.untitled)
+
+    def highlight(self, h: Highlight) -> str:
+        item = h.item.shown if isinstance(h.item, Change) else h.item
+        name = h.repo.repo.split("/")[1]
+        what = md_escape(short_title(item.title), start=False)
+        if isinstance(h.item, Issue):
+            what = ("报告：" if self.lang == "zh" else "reported: ") + what
+        elif isinstance(h.item, PullRequest):
+            what = ("新 PR：" if self.lang == "zh" else "new PR: ") + what
+        text = f"- **{md_escape(name)}** {what}{md_tags(h.item, self.lang)} · {self.refs(item)}"
+        if isinstance(h.item, Change) and item is not h.item:
+            text += " " + self.refs(h.item)
+        if h.related:
+            parts = []
+            for r in h.related:
+                rname = r.repo.split("/")[1]
+                label = f"#{item_number(r)}" if item_number(r) else (getattr(r, "short_sha", None) or r.id)
+                label = label if r.repo == h.item.repo else f"{rname} {label}"
+                kind = next((lk.kind for lk in h.links if lk.other == r.key), "mentions")
+                parts.append(f"{t(self.lang, 'link_' + kind)} {self.link(md_escape(label), self.urls.get(r.key))}")
+            text += " · " + self.sep.join(parts)
+        return text
+
+
+class _HtmlLines:
+    """The HTML of one line of the report; every piece of untrusted text escaped."""
+
+    def __init__(self, lang: str, origin: str, urls: dict, summary: DaySummary):
+        self.lang, self.urls, self.summary = lang, urls, summary
+        self.link = _html_link(origin)
+        self.sep = "、" if lang == "zh" else ", "
+
+    def refs(self, item: Any) -> Markup:
+        out = []
+        if isinstance(item, Change) and item.short_sha:
+            out.append(self.link(item.short_sha, item.url, code=True))
+        n = item_number(item)
+        if n:
+            out.append(self.link(f"#{n}", item.pr_url if isinstance(item, Change) else item.url))
+        return Markup(" ").join(out)
+
+    def related(self, links: tuple[Link, ...]) -> Markup:
+        parts = [Markup("{} {}").format(t(self.lang, "link_" + lk.kind),
+                                         self.link(lk.label, self.urls.get(lk.other) if lk.other else lk.url))
+                 for lk in links]
+        return Markup(' <span class="rel">· {}</span>').format(Markup(self.sep).join(parts)) if parts else Markup("")
+
+    def files(self, c: Change) -> Markup:
+        units = c.merged if c.is_merge and c.merged else (c,)
+        files = [f for u in units for f in u.files]
+        more = sum(u.files_more for u in units)
+        if not files:
+            return Markup("")
+        items = []
+        for f in files:
+            status = file_status(self.lang, f.status)
+            prev = Markup(" ← <code>{}</code>").format(f.previous_filename) if f.previous_filename else ""
+            st = Markup(" ({})").format(status) if status else ""
+            items.append(Markup("<li><code>{}</code>{}{} +{} −{}</li>").format(f.filename, prev, st, f.additions, f.deletions))
+        if more:
+            items.append(Markup("<li>{}{}</li>").format(tn(self.lang, "more_files", more),
+                                                      f" ({t(self.lang, 'files_truncated')})" if any(u.files_truncated for u in units) else ""))
+        return Markup('<details><summary>{} ({})</summary><ul class="files">{}</ul></details>').format(
+            t(self.lang, "files_list"), c.files_changed if c.files_changed is not None else len(files), Markup("").join(items))
+
+    def gist(self, item: Any) -> Markup:
+        g = self.summary.gist(item)
+        if not g:
+            return Markup("")
+        return Markup('<div class="gist">{}: {}</div>').format(t(self.lang, "gist") if g.by_llm else t(self.lang, "excerpt"), g.text)
+
+    def author(self, item: Any) -> Markup:
+        return Markup(' <span class="by">· {}{}</span>').format("@" if item.author_is_login else "", item.author) if item.author else Markup("")
+
+    def change(self, line: Line) -> Markup:
+        c = line.item
+        shown = c.shown
+        title = line.title if shown is c else (shown.title or line.title)
+        out = Markup("{} {}").format(self.refs(shown), title)
+        if shown is not c:
+            out += Markup(" ({})").format(Markup(t(self.lang, "merged_via", ref="{}")).format(self.refs(c)))
+        elif c.merged:
+            out += Markup(" · {}").format(Markup(t(self.lang, "brings", refs="{}")).format(
+                Markup(" ").join(self.refs(m) for m in c.merged)))
+        if c.additions is not None and c.deletions is not None:
+            out += Markup(' <span class="size">+{} −{}</span>').format(c.additions, c.deletions)
+        if line.main_file and (c.files_changed or 0) > 1:
+            out += Markup(" <code>{}</code>").format(short_path(line.main_file.filename))
+        out += self.author(c) + html_tags(c, self.lang) + self.related(line.links) + self.files(c) + self.gist(c)
+        return out
+
+    def other(self, line: Line) -> Markup:
+        i = line.item
+        return (Markup("{} {}").format(self.refs(i), line.title) + self.author(i) + html_tags(i, self.lang)
+                + self.related(line.links) + self.gist(i))
+
+    def folded(self, block: Block) -> Markup:
+        refs = []
+        for line in block.lines:
+            item = line.item.shown if isinstance(line.item, Change) else line.item
+            refs.append(Markup('<span title="{}">{}</span>').format(item.title or "", self.refs(item)))
+        return Markup("<strong>{}</strong> ({}): {}").format(t(self.lang, block.name), len(block.lines), Markup(self.sep).join(refs))
+
+    def untitled(self, block: Block) -> Markup:
+        return Markup("{} ({}): {}").format(t(self.lang, "untitled"), len(block.untitled),
+                                            Markup(self.sep).join(self.refs(i) for i in block.untitled))
+
+    def highlight(self, h: Highlight) -> Markup:
+        item = h.item.shown if isinstance(h.item, Change) else h.item
+        what = short_title(item.title)
+        if isinstance(h.item, Issue):
+            what = ("报告：" if self.lang == "zh" else "reported: ") + what
+        elif isinstance(h.item, PullRequest):
+            what = ("新 PR：" if self.lang == "zh" else "new PR: ") + what
+        out = Markup("<strong>{}</strong> {}{} · {}").format(h.repo.repo.split("/")[1], what, html_tags(h.item, self.lang), self.refs(item))
+        if isinstance(h.item, Change) and item is not h.item:
+            out += Markup(" ") + self.refs(h.item)
+        if h.related:
+            parts = []
+            for r in h.related:
+                label = f"#{item_number(r)}" if item_number(r) else (getattr(r, "short_sha", None) or r.id)
+                label = label if r.repo == h.item.repo else f"{r.repo.split('/')[1]} {label}"
+                kind = next((lk.kind for lk in h.links if lk.other == r.key), "mentions")
+                parts.append(Markup("{} {}").format(t(self.lang, "link_" + kind), self.link(label, self.urls.get(r.key))))
+            out += Markup(' <span class="rel">· {}</span>').format(Markup(self.sep).join(parts))
+        return out
+
+
+def plan_day(ctx: DayContext, watched: Any = None) -> tuple[dict, Ranking, DayView]:
+    """The day's links, ranking and layout (pure)."""
+    links = relate_day(ctx, watched)
+    ranking = rank_day(ctx, links)
+    return links, ranking, day_view(ctx, ranking, links)
+
+
 def render(ctx: DayContext, summary: DaySummary, lang: str, *, generated_at: str, sources_line: str,
-           summarizer_line: str, web_origin: str = DEFAULT_WEB_ORIGIN) -> tuple[str, str]:
+           summarizer_line: str, web_origin: str = DEFAULT_WEB_ORIGIN, plan: tuple | None = None) -> tuple[str, str]:
     """Return (markdown, html) for a day's context and its summary in ``lang``. Neither is changed.
-    ``web_origin``: the GitHub web origin links may point into (``https://github.com`` or an Enterprise one)."""
+    ``web_origin``: the GitHub web origin links may point into (``https://github.com`` or an Enterprise one).
+    ``plan``: the day's (links, ranking, view) from :func:`plan_day`, computed here when not given."""
     origin = normalize_origin(web_origin)
     if lang not in STRINGS:
         raise ValueError(f"unknown report language {lang!r}; choose one of {', '.join(STRINGS)}")
+    from infra_digest.summarize.extractive import day_summary, overview
+
+    links, ranking, view = plan or plan_day(ctx)
+    urls = {item.key: item_url(item) for _, item in ctx.items()}
     env = _env()
+    facts = day_summary(ctx, lang)
+    model_summary = summary.summary.text if summary.summary and summary.summary.by_llm else None
+    cross = overview(ctx, lang)
+    model_overview = summary.overview.text if summary.overview and summary.overview.by_llm else None
     common = {
+        "view": view,
+        "ranking": ranking,
+        "highlights": ranking.highlights,
+        "facts": facts,
+        "model_summary": model_summary,
+        "cross": cross,
+        "model_overview": model_overview,
+        "short_path": short_path,
+        "item_url": item_url,
+        "item_number": item_number,
+        "largest_change": largest_change,
         "ctx": ctx,
         "summary": summary,
         "day_summary": summary.summary.text if summary.summary else None,
@@ -208,7 +454,9 @@ def render(ctx: DayContext, summary: DaySummary, lang: str, *, generated_at: str
         "sources_line": sources_line,
         "summarizer_line": summarizer_line,
     }
-    md = env.get_template("daily.md.j2").render(**common, tags=md_tags, mdlink=_md_link(origin))
-    html = env.get_template("daily.html.j2").render(**common, html_tags=html_tags, alink=_html_link(origin))
+    md = env.get_template("daily.md.j2").render(**common, mdlink=_md_link(origin), L=_MdLines(lang, origin, urls))
+    html = env.get_template("daily.html.j2").render(**common, html_tags=lambda i: html_tags(i, lang),
+                                                    alink=_html_link(origin), urls=urls,
+                                                    H=_HtmlLines(lang, origin, urls, summary))
     md = re.sub(r"\n{3,}", "\n\n", md)
     return md, html

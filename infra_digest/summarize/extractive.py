@@ -114,15 +114,15 @@ def _top_tags(items: Sequence[Change | PullRequest | Issue], lang: str, n: int =
     return sep.join(f"{tag_name(k, lang)} ({v})" for k, v in top)
 
 
-def _biggest(changes: Sequence[Change]) -> Change | None:
-    return max(changes, key=lambda c: c.size, default=None)
-
-
 def _change_ref(c: Change) -> str:
     return f"`{c.short_sha}`" if c.short_sha else f"#{c.pr_number}"
 
 
 def repo_paragraph(repo: RepoDay, lang: str) -> str:
+    """A repository's day in one or two sentences: counts by type, and its largest change when there is one
+    (never a merge, never one of a tie)."""
+    from infra_digest.report.layout import largest_change
+
     if repo.status == "failed":
         return t(lang, "failed", error=repo.error or "?")
     if repo.status != "active":
@@ -130,8 +130,7 @@ def repo_paragraph(repo: RepoDay, lang: str) -> str:
     changes, issues = repo.changes, repo.issues
     ct = Counter(c.change_type for c in changes)
     it = Counter(i.change_type for i in issues)
-    tags = _top_tags([*changes, *issues], lang)
-    biggest = _biggest(changes) if repo.counts.changes > 1 else None
+    biggest = largest_change(changes)
     if lang == "zh":
         parts = []
         if changes:
@@ -141,8 +140,6 @@ def repo_paragraph(repo: RepoDay, lang: str) -> str:
         if issues:
             parts.append(f"新 issue {len(issues)} 个（{_count_phrase(it, ISSUE_TYPES, lang)}）")
         text = "；".join(parts) + "。"
-        if tags:
-            text += f"涉及硬件与精度：{tags}。"
         if biggest:
             text += f"改动最大的是 {_change_ref(biggest)}（+{biggest.additions or 0} −{biggest.deletions or 0}）。"
         return text
@@ -155,58 +152,74 @@ def repo_paragraph(repo: RepoDay, lang: str) -> str:
         parts.append(f"{plural(len(issues), 'new issue')} ({_count_phrase(it, ISSUE_TYPES, lang, issues=True)})")
     text = _join_en(parts) + "."
     text = text[0].upper() + text[1:]
-    if tags:
-        text += f" Hardware and precision: {tags}."
     if biggest:
         text += f" The largest is {_change_ref(biggest)} (+{biggest.additions or 0} −{biggest.deletions or 0})."
     return text
 
 
+_FLAG_ZH = {"security": "安全修复", "crash": "崩溃", "regression": "回归", "breaking": "不兼容变更",
+            "default-change": "默认行为变更", "release": "发布"}
+_FLAG_EN = {"security": ("security fix", "security fixes"), "crash": ("crash fix", "crash fixes"),
+            "regression": ("regression fix", "regression fixes"), "breaking": ("breaking change", "breaking changes"),
+            "default-change": ("change of a default", "changes of defaults"), "release": ("release", "releases")}
+_FLAG_ORDER = ("security", "release", "crash", "regression", "breaking", "default-change")
+
+
 def day_summary(ctx: DayContext, lang: str) -> str:
+    """The facts of the day in two or three sentences: what changed and where, what needs attention among the
+    changes (their impact flags), what broke (the issues reported)."""
     tot = ctx.totals
     active = [r for r in ctx.repos if r.status == "active"]
     all_changes = [c for r in ctx.repos for c in r.changes]
-    all_items = [i for r in ctx.repos for i in (*r.changes, *r.issues)]
-    ct = Counter(c.change_type for c in all_changes)
-    busiest = sorted(active, key=lambda r: (-(r.counts.changes + (r.counts.issues or 0)), r.repo))[:2]
-    tags = _top_tags(all_items, lang, n=5)
+    issues = [i for r in ctx.repos for i in r.issues]
+    busiest = [r for r in sorted(active, key=lambda r: (-r.counts.changes, r.repo)) if r.counts.changes][:2]
+    flags = Counter(f for c in all_changes for f in set(c.labels.flags))
+    bugs = [i for i in issues if i.issue_type == "bug"]
+    crashes = [i for i in issues if "crash" in i.labels.flags]
+    ci = [i for i in issues if i.issue_type == "ci-failure"]
+    tags = _top_tags([*bugs, *crashes], lang, n=3)
     failed = ctx.failed_repos
     if lang == "zh":
         if not active:
             text = f"{ctx.day}，{ctx.repo_count} 个关注仓库均无新的 commit、PR 或 issue。"
         else:
-            text = (f"{ctx.day}，{ctx.repo_count} 个关注仓库中有 {len(active)} 个有动态："
-                    f"共 {tot.changes} 项代码变更")
-            if all_changes:
-                text += f"（{_count_phrase(ct, CHANGE_TYPES, lang)}）"
-            issues = f"新 issue {tot.issues} 个" if tot.issues is not None else "新 issue 未记录"
-            prs = f"新开 PR {tot.new_prs} 个" if tot.new_prs is not None else "新开 PR 未记录"
-            text += f"，{issues}，{prs}。"
+            text = f"{ctx.day}，{ctx.repo_count} 个关注仓库中有 {len(active)} 个有动态，共 {tot.changes} 项代码变更"
             if busiest:
-                text += "最活跃的是 " + "、".join(
-                    f"{r.repo}（{r.counts.changes} 项变更" + (f"、{r.counts.issues} 个 issue" if r.counts.issues else "") + "）"
-                    for r in busiest) + "。"
-            if tags:
-                text += f"涉及的硬件与精度：{tags}。"
+                text += "，主要来自 " + "、".join(f"{r.repo}（{r.counts.changes} 项）" for r in busiest)
+            text += "。"
+            if flags:
+                text += "需要留意：" + "、".join(f"{_FLAG_ZH[f]} {flags[f]} 项" for f in _FLAG_ORDER if flags.get(f)) + "。"
+            if tot.issues is None:
+                text += "新 issue 未记录。"
+            elif issues:
+                parts = [f"新 issue {tot.issues} 个"]
+                if bugs:
+                    parts.append(f"缺陷报告 {len(bugs)} 个" + (f"（其中崩溃类 {len(crashes)} 个）" if crashes else ""))
+                if ci:
+                    parts.append(f"CI 失败 {len(ci)} 个")
+                text += "，".join(parts) + (f"；问题集中在 {tags}" if tags else "") + "。"
         if failed:
             text += f"注意：{'、'.join(failed)} 的数据读取失败，相应内容可能不完整。"
         return text
     if not active:
         text = f"On {ctx.day}, none of the {ctx.repo_count} watched repositories had a new commit, PR or issue."
     else:
-        changes = plural(tot.changes, "code change")
-        if all_changes:
-            changes += f" ({_count_phrase(ct, CHANGE_TYPES, lang)})"
-        issues = plural(tot.issues, "new issue") if tot.issues is not None else "new issues not recorded"
-        prs = plural(tot.new_prs, "new PR") if tot.new_prs is not None else "new PRs not recorded"
-        text = (f"On {ctx.day}, {len(active)} of {ctx.repo_count} watched repositories were active, "
-                f"with {_join_en([changes, issues, prs])}.")
+        text = (f"On {ctx.day}, {len(active)} of {ctx.repo_count} watched repositories were active, with "
+                f"{plural(tot.changes, 'code change')}")
         if busiest:
-            text += " The busiest " + ("was " if len(busiest) == 1 else "were ") + _join_en([
-                f"{r.repo} ({plural(r.counts.changes, 'change')}" + (f", {plural(r.counts.issues, 'issue')}" if r.counts.issues else "") + ")"
-                for r in busiest]) + "."
-        if tags:
-            text += f" Hardware and precision: {tags}."
+            text += ", mostly in " + _join_en([f"{r.repo} ({r.counts.changes})" for r in busiest])
+        text += "."
+        if flags:
+            text += " To note: " + _join_en([plural(flags[f], *_FLAG_EN[f]) for f in _FLAG_ORDER if flags.get(f)]) + "."
+        if tot.issues is None:
+            text += " New issues were not recorded."
+        elif issues:
+            parts = [plural(tot.issues, "new issue")]
+            if bugs:
+                parts.append(plural(len(bugs), "bug report") + (f" ({len(crashes)} about crashes)" if crashes else ""))
+            if ci:
+                parts.append(plural(len(ci), "CI failure"))
+            text += " " + (_join_en(parts)[0].upper() + _join_en(parts)[1:]) + (f", mostly about {tags}" if tags else "") + "."
     if failed:
         text += f" Note: data for {', '.join(failed)} could not be read, so their sections may be incomplete."
     return text
@@ -252,13 +265,13 @@ def shared_authors(ctx: DayContext) -> list[tuple[str, list[str]]]:
     return sorted((a, refs[a]) for a, repos in by_author.items() if len(repos) > 1)
 
 
-def overview(ctx: DayContext, lang: str, max_themes: int = 6) -> str:
+def overview(ctx: DayContext, lang: str, max_themes: int = 4, max_refs: int = 3) -> str:
     themes = cross_repo_themes(ctx)[:max_themes]
     authors = shared_authors(ctx)
     sep = "、" if lang == "zh" else ", "
     lines = []
     for th in themes:
-        refs = [ref for repo_refs in th["repos"].values() for ref in repo_refs[:2]][:6]
+        refs = [ref for repo_refs in th["repos"].values() for ref in repo_refs[:1]][:max_refs]
         more = th["count"] - len(refs)  # a capped list says how many it leaves out
         if lang == "zh":
             listed = sep.join(refs) + (f" 等，另有 {more} 项" if more else "")
