@@ -128,28 +128,26 @@ def repo_paragraph(repo: RepoDay, lang: str) -> str:
     if repo.status != "active":
         return t(lang, "no_activity") if repo.status == "quiet" else t(lang, "unknown")
     changes, issues = repo.changes, repo.issues
-    ct = Counter(c.change_type for c in changes)
-    it = Counter(i.change_type for i in issues)
     biggest = largest_change(changes)
     if lang == "zh":
         parts = []
         if changes:
-            parts.append(f"{len(changes)} 项代码变更（{_count_phrase(ct, CHANGE_TYPES, lang)}）")
+            parts.append(f"{len(changes)} 项代码变更")
         if repo.new_prs:
             parts.append(f"新开 PR {len(repo.new_prs)} 个")
         if issues:
-            parts.append(f"新 issue {len(issues)} 个（{_count_phrase(it, ISSUE_TYPES, lang)}）")
-        text = "；".join(parts) + "。"
+            parts.append(f"新 issue {len(issues)} 个")
+        text = "，".join(parts) + "。"
         if biggest:
             text += f"改动最大的是 {_change_ref(biggest)}（+{biggest.additions or 0} −{biggest.deletions or 0}）。"
         return text
-    parts = []
+    parts = []  # the counts by type are in the group headings below
     if changes:
-        parts.append(f"{plural(len(changes), 'code change')} ({_count_phrase(ct, CHANGE_TYPES, lang)})")
+        parts.append(plural(len(changes), "code change"))
     if repo.new_prs:
         parts.append(plural(len(repo.new_prs), "new PR"))
     if issues:
-        parts.append(f"{plural(len(issues), 'new issue')} ({_count_phrase(it, ISSUE_TYPES, lang, issues=True)})")
+        parts.append(plural(len(issues), "new issue"))
     text = _join_en(parts) + "."
     text = text[0].upper() + text[1:]
     if biggest:
@@ -265,7 +263,7 @@ def shared_authors(ctx: DayContext) -> list[tuple[str, list[str]]]:
     return sorted((a, refs[a]) for a, repos in by_author.items() if len(repos) > 1)
 
 
-def overview(ctx: DayContext, lang: str, max_themes: int = 4, max_refs: int = 3) -> str:
+def overview(ctx: DayContext, lang: str, max_themes: int = 3, max_refs: int = 3) -> str:
     themes = cross_repo_themes(ctx)[:max_themes]
     authors = shared_authors(ctx)
     sep = "、" if lang == "zh" else ", "
