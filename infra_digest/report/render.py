@@ -328,7 +328,7 @@ class _HtmlLines:
         units = c.merged if c.is_merge and c.merged else (c,)
         files = [f for u in units for f in u.files]
         more = sum(u.files_more for u in units)
-        if not files:
+        if not files or (len(files) < 2 and not more):  # one file: the line names it, or the title says it
             return Markup("")
         items = []
         for f in files:

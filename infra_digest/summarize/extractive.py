@@ -175,7 +175,7 @@ def day_summary(ctx: DayContext, lang: str) -> str:
     bugs = [i for i in issues if i.issue_type == "bug"]
     crashes = [i for i in issues if "crash" in i.labels.flags]
     ci = [i for i in issues if i.issue_type == "ci-failure"]
-    tags = _top_tags([*bugs, *crashes], lang, n=3)
+    tags = _top_tags([*bugs, *crashes], lang, n=2)
     failed = ctx.failed_repos
     if lang == "zh":
         if not active:
