@@ -27,9 +27,10 @@ def _rows(url_commit=BREAKOUT, url_issue="javascript:alert(1)", url_pr="https://
     commits = [{"repo": "a/one", "day": D, "sha": sha, "short_sha": sha[:7], "pr_number": 7, "url": url_commit,
                 "title": f"fix: see {BREAKOUT} and www.evil-example.com or mail admin@evil.example{INVISIBLE} (#7)",
                 "author_login": None, "author_name": f"Eve{INVISIBLE} <img src=x onerror=alert(2)>",
-                "committed_at": T, "files_changed": 1, "additions": 1, "deletions": 1, "is_merge": False, "files_truncated": False,
+                "committed_at": T, "files_changed": 2, "additions": 1, "deletions": 1, "is_merge": False, "files_truncated": False,
                 "files": [{"filename": f"a{INVISIBLE}.py`](javascript:x)", "status": "<img src=x onerror=alert(3)>",
-                           "additions": "<b>1</b>", "deletions": 0}]}]
+                           "additions": "<b>1</b>", "deletions": 0},
+                          {"filename": "b.py", "status": "modified", "additions": 1, "deletions": 0}]}]
     prs = [{"repo": "a/one", "day": D, "number": 7, "url": url_pr, "title": "t", "body": None, "author_login": "eve",
             "labels": [], "created_at": T, "merged_at": T, "opened_in_day": True, "merged_in_day": True}]
     issues = [{"repo": "a/one", "day": D, "number": 8, "url": url_issue, "title": f"crash{INVISIBLE} <script>alert(4)</script>",
@@ -122,7 +123,7 @@ def test_no_invisible_or_control_character_reaches_a_report(lang):
     for report in (md, html):
         assert not has_invisible(report), [hex(ord(c)) for c in report if has_invisible(c)][:10]
         assert "\x1b" not in report and "\u202e" not in report and "\x00" not in report
-    assert "crash" in md and "Eve" in md  # the visible text stays
+    assert "crash" in md and "Eve" in html  # the visible text stays (a commit's author is named in the HTML)
 
 
 def test_clean_text_removes_or_shows():

@@ -47,8 +47,7 @@ def short_title(title: str | None, drop: str | None = None) -> str:
             text = text[m.end():]
             continue
         break
-    text = text.strip()
-    return text[0].upper() + text[1:] if text and text[0].islower() and text[:1].isalpha() else (text or (title or ""))
+    return text.strip() or (title or "")
 
 
 def series_prefix(title: str | None) -> str | None:
