@@ -145,7 +145,7 @@ def score_item(item: Item, links: Sequence[object] = ()) -> Score:
             size = item.size
         if size:
             add("size", min(20, round(6 * math.log10(1 + size))))
-        if only_auxiliary(item):
+        if eligible and only_auxiliary(item):
             eligible, why_not = False, "files:tests/ci/docs/bench/generated only"
     elif isinstance(item, PullRequest):
         add("open-pr", NEW_PR_POINTS)

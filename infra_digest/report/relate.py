@@ -2,7 +2,7 @@
 
 - ``fixes`` / ``closes``: "Fixes #N", "Closes owner/repo#N", "Resolves <issue URL>" in a title, body or commit message;
 - ``mentions``: any other reference "#N", "owner/repo#N" or a GitHub issue/PR URL of a watched repository;
-- ``same-author``: the same login (or, for commits without one, the same name) in several repositories on the day;
+- ``same-author``: the same GitHub login in several repositories on the day (a name alone is not enough);
 - ``same-symptom``: two problem items (bug reports, CI failures, fixes, reverts, crash or regression flags), one of
   them an issue, sharing a hardware tag and a precision tag.
 
@@ -116,9 +116,10 @@ def explicit_links(ctx: DayContext, watched: Iterable[str] | None = None) -> lis
 
 
 def _identity(item: Item) -> tuple[str, str] | None:
-    if not item.author:
+    """A GitHub login; names (of commits without a login) are not unique enough to link items by."""
+    if not item.author or not item.author_is_login:
         return None
-    return ("login" if item.author_is_login else "name", item.author.casefold())
+    return ("login", item.author.casefold())
 
 
 def author_links(ctx: DayContext) -> list[Link]:
