@@ -155,7 +155,7 @@ def repo_paragraph(repo: RepoDay, lang: str) -> str:
     return text
 
 
-_FLAG_ZH = {"security": "安全修复", "crash": "崩溃", "regression": "回归", "breaking": "不兼容变更",
+_FLAG_ZH = {"security": "安全修复", "crash": "崩溃修复", "regression": "回归修复", "breaking": "不兼容变更",
             "default-change": "默认行为变更", "release": "发布"}
 _FLAG_EN = {"security": ("security fix", "security fixes"), "crash": ("crash fix", "crash fixes"),
             "regression": ("regression fix", "regression fixes"), "breaking": ("breaking change", "breaking changes"),
