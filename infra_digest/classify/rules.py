@@ -121,7 +121,7 @@ def classify(item: ClassifyInput, taxonomy: Taxonomy | None = None) -> Labels:
         labels = tuple(sorted(tags[fname]))
         out[fname] = labels
         rules.extend(f"{fname}:{lab}<-{tags[fname][lab]}" for lab in labels)
-    flags = collect_flags(tax.flag_rules, item, title, prefixes, ctype)
+    flags = collect_flags(tax.flag_rules, item, title, prefixes, ctype, tax.path_info)
     ordered = tuple(f for f in tax.flag_rules.ids if f in flags)
     rules.extend(f"flags:{f}<-{flags[f]}" for f in ordered)
     return Labels(

@@ -41,34 +41,55 @@ def collect_tags(tax: Taxonomy, item: ClassifyInput, title: str, prefixes: list[
             alias, w = m.match("label", lab)
             if alias:
                 add(m.field, m.label, f"label:{lab}", w)
-    # 3. paths: a label must be carried by >= path_share of the relevant files
-    # (hardware and precision: never from test, docs, CI, benchmark or example files alone)
+    # 3. paths: a label must be carried by >= path_share of the relevant files (not tests, docs, CI).  Hardware
+    # and precision: never from test, docs, CI or benchmark files alone; else also from the files that carry
+    # the change (see _weighted_path_tags).  Topics and models fall back to all files.
     if item.paths:
         infos = [tax.path_info(p) for p in item.paths]
-        code = [i for i, p in zip(infos, item.paths) if i.category not in tax.path_share_ignores
-                and not (tax.path_tag_exclude is not None and tax.path_tag_exclude.search(p))]
-        relevant = [i for i in infos if i.category not in tax.path_share_ignores] or infos
+        ignores = tax.path_share_ignores
         strict = tax.path_weights["fields"] if tax.path_weights else frozenset()
-        weighted = _weighted_path_tags(tax, item, infos)
-        for fname_set, files in ((None, relevant), (strict, code)):
-            counts: dict[tuple[str, str], list] = {}
-            for info in files:
+        n_rel = n_code = 0
+        counts: dict[tuple[str, str], list] = {}
+        for info in infos:
+            if info.category in ignores:
+                continue
+            n_rel += 1
+            code = not info.untagged
+            n_code += code
+            seen = set()
+            for fname, label, alias, w in info.tags:
+                if (fname, label) in seen or (fname in strict and not code):
+                    continue
+                seen.add((fname, label))
+                entry = counts.setdefault((fname, label), [0, alias, w])
+                entry[0] += 1
+                if not w:
+                    entry[2] = False
+        if not n_rel:  # only tests / docs / CI files: topics and models from all of them
+            n_rel = len(infos)
+            for info in infos:
                 seen = set()
                 for fname, label, alias, w in info.tags:
-                    if (fname, label) in seen or (fname in strict) != (fname_set is not None):
+                    if (fname, label) in seen or fname in strict:
                         continue
                     seen.add((fname, label))
                     entry = counts.setdefault((fname, label), [0, alias, w])
                     entry[0] += 1
                     if not w:
                         entry[2] = False
-            n = len(files)
-            for (fname, label), (cnt, alias, w) in sorted(counts.items()):
-                share = tax.path_share_topics if fname == "topics" else tax.path_share
-                if cnt / n >= share:
-                    add(fname, label, f"path:{alias}", w)
-                elif (fname, label) in weighted:
-                    add(fname, label, weighted[(fname, label)], w)
+        weighted: dict | None = None  # computed when a hardware/precision tag misses the share
+        for (fname, label), (cnt, alias, w) in sorted(counts.items()):
+            n = n_code if fname in strict else n_rel
+            share = tax.path_share_topics if fname == "topics" else tax.path_share
+            if n and cnt / n >= share:
+                add(fname, label, f"path:{alias}", w)
+                continue
+            if fname not in strict:
+                continue
+            if weighted is None:
+                weighted = _weighted_path_tags(tax, item, infos)
+            if (fname, label) in weighted:
+                add(fname, label, weighted[(fname, label)], w)
     # 4. weak evidence survives unless a suppressing label was found
     for fname in TAG_FIELDS:
         by_label = tax.matchers[fname]
@@ -93,8 +114,8 @@ def _weighted_path_tags(tax: Taxonomy, item: ClassifyInput, infos: list) -> dict
     if not pw:
         return {}
     code = [(i, info) for i, info in enumerate(infos)
-            if info.category in pw["categories"] and not (pw["exclude"] and pw["exclude"].search(item.paths[i]))
-            and not (tax.path_tag_exclude is not None and tax.path_tag_exclude.search(item.paths[i]))]
+            if info.category in pw["categories"] and not info.untagged
+            and not (pw["exclude"] and pw["exclude"].search(item.paths[i]))]
     if not code:
         return {}
     lines = item.changes if len(item.changes) == len(item.paths) else ()

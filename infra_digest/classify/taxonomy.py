@@ -42,6 +42,8 @@ class Cue:
 class PathInfo:
     category: str  # ci | meta | docs | test | build | source
     tags: tuple[tuple[str, str, str, bool], ...]  # (field, label, alias id, weak)
+    flags: tuple[tuple[str, str], ...] = ()  # (flag, rule id) the path sets
+    untagged: bool = False  # matches `path_tag_exclude` (benchmarks): gives no hardware or precision
 
 
 def _cue(c: Mapping[str, Any]) -> Cue:
@@ -233,7 +235,8 @@ class Taxonomy:
         if (not (no_topics and ext_tag[0] == "topics") and path.endswith(self.kernel_extensions)
                 and not any(t[:2] == ext_tag for t in tags)):
             tags.append((*ext_tag, "ext:" + path.rsplit(".", 1)[-1], False))
-        return PathInfo(category, tuple(tags))
+        untagged = self.path_tag_exclude is not None and self.path_tag_exclude.search(path) is not None
+        return PathInfo(category, tuple(tags), self.flag_rules.path_flags(path), untagged)
 
 
 _TAXONOMY_CACHE: dict[str, Taxonomy] = {}
