@@ -60,7 +60,8 @@ class Labels:
 
 
 def _merge_sources(tax: Taxonomy, item: ClassifyInput, title: str) -> tuple[str, ...]:
-    """What a merge commit brings, as titles: the merged commits' titles, else its branch name as words."""
+    """What a merge commit brings, as titles: the merged commits' titles, else its branch name as words, else
+    (a pull request's default branch name) an empty title, so that its files decide."""
     if item.kind != "commit" or tax.merge_title is None:
         return ()
     m = tax.merge_title.match(title)
@@ -70,7 +71,8 @@ def _merge_sources(tax: Taxonomy, item: ClassifyInput, title: str) -> tuple[str,
         return tuple(item.merged[:tax.merge_max_titles])
     branch = next((g for g in m.groups() if g), "")
     if not branch or (tax.merge_branch_ignored is not None and tax.merge_branch_ignored.match(branch)):
-        return ()
+        files_only = item.paths and tax.merge_files_only is not None and tax.merge_files_only.match(title)
+        return ("",) if files_only else ()
     return (re.sub(r"[/_-]+", " ", branch).strip(),)
 
 

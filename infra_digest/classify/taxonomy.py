@@ -122,6 +122,7 @@ class Taxonomy:
         self.merge_title = re.compile(mg["title"], re.I) if mg.get("title") else None
         self.merge_branch_ignored = re.compile(mg["branch_ignored"], re.I) if mg.get("branch_ignored") else None
         self.merge_max_titles = int(mg.get("max_titles", 20))
+        self.merge_files_only = re.compile(mg["files_only"], re.I) if mg.get("files_only") else None
         self.merge_type_priority = {t: i for i, t in enumerate(mg.get("type_priority") or ())}
         self.commit_label_types = _invert(data.get("commit_labels") or {})
         rv = data.get("revert") or {}
