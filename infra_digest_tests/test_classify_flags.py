@@ -83,7 +83,17 @@ def test_labels_prefixes_and_issue_bodies_set_flags():
     assert crash.flags == ("crash",)
     # a commit's body (test plans, templates) is not read, except for a revert, which says why
     assert c("[Bugfix] Tidy up the loader", body="this used to segfault").flags == ()
-    assert c('Revert "Use a new swizzle mode"', body="It made tests segfault.").flags == ("crash",)
+    assert c('Revert "Use a new swizzle mode"', body="It made tests segfault.").flags == ("regression", "crash")
+
+
+def test_reverts_read_their_body_and_merges_that_revert_drop_flags():
+    got = c('Revert "Fixed the bug in get_swizzle_mode (#115)"', body="It made wgrad hang in tests.")
+    assert got.flags == ("regression", "crash") and "flags:regression<-body:regression-body" in got.rules
+    rename_and_back = classify(ClassifyInput("commit", "Merge pull request #220 from someone/revert-name-change",
+                                             paths=("setup.py",), is_merge=True,
+                                             merged=("chore: Revert name change", "chore: Rename project to ds-deem-gemm")))
+    assert rename_and_back.flags == ()
+    assert c("Fix sum_k * shape_m overflow", ("csrc/a.cuh",)).flags == ("crash",)
 
 
 def test_flags_are_in_the_classify_command_output():

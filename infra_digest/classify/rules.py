@@ -87,9 +87,13 @@ def _classify_merge(tax: Taxonomy, item: ClassifyInput, sources: tuple[str, ...]
     best = min(subs, key=lambda sub: (-counts[sub.change_type], prio.get(sub.change_type, len(prio))))
     rules = [f"change_type:{best.change_type}<-merge:{best.rules[0].split('<-', 1)[1]}"]
     out: dict[str, tuple[str, ...]] = {}
+    # a merge that brings a revert may undo what the other commits flag: no flag from them
+    reverting = any(sub.change_type == "revert" for sub in subs)
     for fname in (*TAG_FIELDS, "flags"):
         why: dict[str, str] = {}
         for sub in subs:
+            if fname == "flags" and reverting and sub.change_type != "revert":
+                continue
             for r in sub.rules:
                 head, _, rule = r.partition("<-")
                 f, _, label = head.partition(":")
