@@ -96,6 +96,18 @@ def test_reverts_read_their_body_and_merges_that_revert_drop_flags():
     assert c("Fix sum_k * shape_m overflow", ("csrc/a.cuh",)).flags == ("crash",)
 
 
+def test_a_revert_does_not_carry_the_flags_of_what_it_reverts():
+    got = c('Revert "[AMD] Fix RotaryEmbedding crash on ROCm (regression from #17934)" (#18922)')
+    assert got.change_type == "revert" and got.flags == ()
+    assert c("[Bugfix] Fix int32 overflow in stride*offset without perf regression (#34507)", ("csrc/a.cu",)).flags == ("crash",)
+
+
+def test_moved_files_carry_no_arch():
+    moved = tuple(f"csrc/sm100/prefill/k{i}.hpp" for i in range(6)) + ("csrc/sm90/decode/sparse_fp8.cu",)
+    got = c("Reorganize files and add sparse decoding kernels", moved, changes=(0,) * 6 + (400,))
+    assert got.hardware == ("nvidia-hopper",), got.rules
+
+
 def test_flags_are_in_the_classify_command_output():
     lines = "\n".join(json.dumps(o) for o in [
         {"sha": "a" * 40, "commit": {"message": "[Core] Fix SSRF in media URL fetching (#1)"}, "files": [{"filename": "vllm/a.py"}]},

@@ -95,7 +95,8 @@ def _search(compiled: tuple[re.Pattern | None, dict[str, str]], text: str) -> st
 def collect_flags(rules: FlagRules, item: ClassifyInput, title: str, prefixes: list[Prefix],
                   change_type: str = "", path_info=None) -> dict[str, str]:
     """flag -> rule id for every flag the item carries (a flag listing `change_type` in `not_for_types` is not
-    set: removing a CI argument breaks no user).  The body is read for issues and for reverts (which say why)."""
+    set: removing a CI argument breaks no user).  The body is read for issues and for reverts (which say why); a
+    revert's title is not: it names the change it undoes, whose flags it does not carry."""
     found: dict[str, str] = {}
     if not rules.flags:
         return found
@@ -119,7 +120,7 @@ def collect_flags(rules: FlagRules, item: ClassifyInput, title: str, prefixes: l
             if p.key in flag.labels:
                 rule = f"prefix:{p.raw}"
                 break
-        if rule is None and title:
+        if rule is None and title and change_type != "revert":  # a revert's title names what it undoes
             anch = rules.title_anchors[flag.id]
             if anch is None or anch.search(low):
                 hit = _search(flag.masked, masked) or _search(flag.unmasked, title)

@@ -50,11 +50,12 @@ def collect_tags(tax: Taxonomy, item: ClassifyInput, title: str, prefixes: list[
         strict = tax.path_weights["fields"] if tax.path_weights else frozenset()
         n_rel = n_code = 0
         counts: dict[tuple[str, str], list] = {}
-        for info in infos:
+        lines = item.changes if len(item.changes) == len(item.paths) else ()
+        for k, info in enumerate(infos):
             if info.category in ignores:
                 continue
             n_rel += 1
-            code = not info.untagged
+            code = not info.untagged and not (lines and lines[k] == 0)  # a pure move carries nothing
             n_code += code
             seen = set()
             for fname, label, alias, w in info.tags:
@@ -119,11 +120,22 @@ def _weighted_path_tags(tax: Taxonomy, item: ClassifyInput, infos: list) -> dict
     if not code:
         return {}
     lines = item.changes if len(item.changes) == len(item.paths) else ()
+    if lines:  # a file whose content did not change (a pure move) carries nothing
+        code = [(i, info) for i, info in code if lines[i] > 0]
+        if not code:
+            return {}
     weight = {i: (lines[i] if lines else 1) for i, _ in code}
     total = sum(weight.values()) or 1
-    ranked = sorted(code, key=lambda x: -weight[x[0]])
-    # the main file: the only code file, or the one with clearly the most changed lines
-    main = ranked[0][0] if len(ranked) == 1 or (lines and weight[ranked[0][0]] > 1.5 * weight[ranked[1][0]]) else None
+    # the main file: the code file with clearly the most changed lines of all files but tests, CI and meta
+    # (docs count: a blog post with a one-line header touch is about the post), or the only such file
+    others = [i for i, info in enumerate(infos) if info.category not in ("test", "ci", "meta")]
+    if lines:
+        ranked = sorted(others, key=lambda i: -lines[i])
+        top = ranked[0] if ranked else None
+        clear = top is not None and (len(ranked) == 1 or lines[top] > 1.5 * lines[ranked[1]])
+        main = top if clear and top in weight else None
+    else:
+        main = others[0] if len(others) == 1 and others[0] in weight else None
     files: dict[tuple[str, str], list[int]] = {}
     alias_of: dict[tuple[str, str], str] = {}
     for i, info in code:
