@@ -74,7 +74,9 @@ def test_load_taxonomy_is_cached():
     [
         ("[Bugfix] Fix NaN in MLA decode (#1)", ["vllm/a.py"], "fix", "prefix:[Bugfix]"),
         ("[Bugfix] fix perf regression in sampler", ["vllm/a.py"], "fix", "prefix:[Bugfix]"),
-        ("[CI] fix flaky test", ["tests/test_x.py"], "ci", "prefix:[CI]"),
+        ("[CI] fix flaky test", [".buildkite/test-pipeline.yaml"], "ci", "prefix:[CI]"),
+        # issue 15: the files decide over a process marker; only tests changed, so it is test
+        ("[CI] fix flaky test", ["tests/test_x.py"], "test", "path:test"),
         ("[ROCm][CI] Fix plugins test group", ["requirements/rocm-test.txt"], "ci", "prefix:[CI]"),
         ('Revert "[Kernel] Add FP8 GEMM" (#2)', ["csrc/a.cu"], "revert", "prefix:Revert"),
         ("fix: int32 overflow in top-k", ["include/a.cuh"], "fix", "prefix:fix:"),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from .inputs import ClassifyInput
+from .matching import anchors
 from .prefixes import Prefix, clean_title, mask_identifiers
 from .taxonomy import norm_key
 
@@ -58,6 +59,29 @@ class FlagRules:
                 not_for_types=frozenset(entry.get("not_for_types") or ()),
             ))
         self.ids = tuple(f.id for f in self.flags)
+        # a cheap first test: the literal prefixes (anchors) one of which every match of a flag's title entries
+        # starts with; None when an entry has none (its flag is always tried)
+        self.title_anchors: dict[str, re.Pattern | None] = {}
+        for fid, entry in (spec or {}).items():
+            found: set[str] | None = set()
+            for e in entry.get("title") or []:
+                got = anchors(e["re"])
+                if got is None:
+                    found = None
+                    break
+                found |= got
+            self.title_anchors[str(fid)] = (
+                re.compile("|".join(re.escape(a) for a in sorted(found))) if found is not None else None)
+        self.any_body = _union([e for entry in (spec or {}).values() for e in entry.get("body") or []], True, re.I | re.M)
+
+    def path_flags(self, path: str) -> tuple[tuple[str, str], ...]:
+        """(flag, rule id) of every flag a changed file's path sets (cached with the path's other facts)."""
+        out = []
+        for flag in self.flags:
+            hit = _search(flag.paths, path)
+            if hit:
+                out.append((flag.id, hit))
+        return tuple(out)
 
 
 def _search(compiled: tuple[re.Pattern | None, dict[str, str]], text: str) -> str | None:
@@ -69,15 +93,25 @@ def _search(compiled: tuple[re.Pattern | None, dict[str, str]], text: str) -> st
 
 
 def collect_flags(rules: FlagRules, item: ClassifyInput, title: str, prefixes: list[Prefix],
-                  change_type: str = "") -> dict[str, str]:
+                  change_type: str = "", path_info=None) -> dict[str, str]:
     """flag -> rule id for every flag the item carries (a flag listing `change_type` in `not_for_types` is not
-    set: removing a CI argument breaks no user).  The body is read for issues and for reverts (which say why)."""
+    set: removing a CI argument breaks no user).  The body is read for issues and for reverts (which say why); a
+    revert's title is not: it names the change it undoes, whose flags it does not carry."""
     found: dict[str, str] = {}
     if not rules.flags:
         return found
+    if path_info is None:
+        def path_info(p):  # noqa: E306
+            return type("PathFlags", (), {"flags": rules.path_flags(p)})
     masked = mask_identifiers(title) if title else ""
     merged = [(t, clean_title(t)) for t in item.merged]
     read_body = item.kind == "issue" or change_type == "revert"
+    low = title.lower()
+    read_body = read_body and _search(rules.any_body, item.body) is not None
+    by_path: dict[str, str] = {}
+    for p in item.paths:
+        for fid, hit in path_info(p).flags:
+            by_path.setdefault(fid, hit)
     for flag in rules.flags:
         if change_type in flag.not_for_types:
             continue
@@ -86,18 +120,19 @@ def collect_flags(rules: FlagRules, item: ClassifyInput, title: str, prefixes: l
             if p.key in flag.labels:
                 rule = f"prefix:{p.raw}"
                 break
-        if rule is None:
-            hit = _search(flag.masked, masked) or _search(flag.unmasked, title)
-            rule = f"title:{hit}" if hit else None
+        if rule is None and title and change_type != "revert":  # a revert's title names what it undoes
+            anch = rules.title_anchors[flag.id]
+            if anch is None or anch.search(low):
+                hit = _search(flag.masked, masked) or _search(flag.unmasked, title)
+                rule = f"title:{hit}" if hit else None
         if rule is None:
             lab = next((x for x in item.labels if norm_key(x) in flag.labels), None)
             rule = f"label:{lab}" if lab else None
         if rule is None and read_body:
             hit = _search(flag.body, item.body)
             rule = f"body:{hit}" if hit else None
-        if rule is None and flag.paths[0] is not None:
-            hit = next((h for h in (_search(flag.paths, p) for p in item.paths) if h), None)
-            rule = f"path:{hit}" if hit else None
+        if rule is None and flag.id in by_path:
+            rule = f"path:{by_path[flag.id]}"
         if rule is None:
             for _raw, cleaned in merged:
                 hit = _search(flag.masked, mask_identifiers(cleaned)) or _search(flag.unmasked, cleaned)

@@ -60,7 +60,8 @@ class Labels:
 
 
 def _merge_sources(tax: Taxonomy, item: ClassifyInput, title: str) -> tuple[str, ...]:
-    """What a merge commit brings, as titles: the merged commits' titles, else its branch name as words."""
+    """What a merge commit brings, as titles: the merged commits' titles, else its branch name as words, else
+    (a pull request's default branch name) an empty title, so that its files decide."""
     if item.kind != "commit" or tax.merge_title is None:
         return ()
     m = tax.merge_title.match(title)
@@ -70,7 +71,8 @@ def _merge_sources(tax: Taxonomy, item: ClassifyInput, title: str) -> tuple[str,
         return tuple(item.merged[:tax.merge_max_titles])
     branch = next((g for g in m.groups() if g), "")
     if not branch or (tax.merge_branch_ignored is not None and tax.merge_branch_ignored.match(branch)):
-        return ()
+        files_only = item.paths and tax.merge_files_only is not None and tax.merge_files_only.match(title)
+        return ("",) if files_only else ()
     return (re.sub(r"[/_-]+", " ", branch).strip(),)
 
 
@@ -85,9 +87,13 @@ def _classify_merge(tax: Taxonomy, item: ClassifyInput, sources: tuple[str, ...]
     best = min(subs, key=lambda sub: (-counts[sub.change_type], prio.get(sub.change_type, len(prio))))
     rules = [f"change_type:{best.change_type}<-merge:{best.rules[0].split('<-', 1)[1]}"]
     out: dict[str, tuple[str, ...]] = {}
+    # a merge that brings a revert may undo what the other commits flag: no flag from them
+    reverting = any(sub.change_type == "revert" for sub in subs)
     for fname in (*TAG_FIELDS, "flags"):
         why: dict[str, str] = {}
         for sub in subs:
+            if fname == "flags" and reverting and sub.change_type != "revert":
+                continue
             for r in sub.rules:
                 head, _, rule = r.partition("<-")
                 f, _, label = head.partition(":")
@@ -121,7 +127,7 @@ def classify(item: ClassifyInput, taxonomy: Taxonomy | None = None) -> Labels:
         labels = tuple(sorted(tags[fname]))
         out[fname] = labels
         rules.extend(f"{fname}:{lab}<-{tags[fname][lab]}" for lab in labels)
-    flags = collect_flags(tax.flag_rules, item, title, prefixes, ctype)
+    flags = collect_flags(tax.flag_rules, item, title, prefixes, ctype, tax.path_info)
     ordered = tuple(f for f in tax.flag_rules.ids if f in flags)
     rules.extend(f"flags:{f}<-{flags[f]}" for f in ordered)
     return Labels(

@@ -41,34 +41,56 @@ def collect_tags(tax: Taxonomy, item: ClassifyInput, title: str, prefixes: list[
             alias, w = m.match("label", lab)
             if alias:
                 add(m.field, m.label, f"label:{lab}", w)
-    # 3. paths: a label must be carried by >= path_share of the relevant files
-    # (hardware and precision: never from test, docs, CI, benchmark or example files alone)
+    # 3. paths: a label must be carried by >= path_share of the relevant files (not tests, docs, CI).  Hardware
+    # and precision: never from test, docs, CI or benchmark files alone; else also from the files that carry
+    # the change (see _weighted_path_tags).  Topics and models fall back to all files.
     if item.paths:
         infos = [tax.path_info(p) for p in item.paths]
-        code = [i for i, p in zip(infos, item.paths) if i.category not in tax.path_share_ignores
-                and not (tax.path_tag_exclude is not None and tax.path_tag_exclude.search(p))]
-        relevant = [i for i in infos if i.category not in tax.path_share_ignores] or infos
+        ignores = tax.path_share_ignores
         strict = tax.path_weights["fields"] if tax.path_weights else frozenset()
-        weighted = _weighted_path_tags(tax, item, infos)
-        for fname_set, files in ((None, relevant), (strict, code)):
-            counts: dict[tuple[str, str], list] = {}
-            for info in files:
+        n_rel = n_code = 0
+        counts: dict[tuple[str, str], list] = {}
+        lines = item.changes if len(item.changes) == len(item.paths) else ()
+        for k, info in enumerate(infos):
+            if info.category in ignores:
+                continue
+            n_rel += 1
+            code = not info.untagged and not (lines and lines[k] == 0)  # a pure move carries nothing
+            n_code += code
+            seen = set()
+            for fname, label, alias, w in info.tags:
+                if (fname, label) in seen or (fname in strict and not code):
+                    continue
+                seen.add((fname, label))
+                entry = counts.setdefault((fname, label), [0, alias, w])
+                entry[0] += 1
+                if not w:
+                    entry[2] = False
+        if not n_rel:  # only tests / docs / CI files: topics and models from all of them
+            n_rel = len(infos)
+            for info in infos:
                 seen = set()
                 for fname, label, alias, w in info.tags:
-                    if (fname, label) in seen or (fname in strict) != (fname_set is not None):
+                    if (fname, label) in seen or fname in strict:
                         continue
                     seen.add((fname, label))
                     entry = counts.setdefault((fname, label), [0, alias, w])
                     entry[0] += 1
                     if not w:
                         entry[2] = False
-            n = len(files)
-            for (fname, label), (cnt, alias, w) in sorted(counts.items()):
-                share = tax.path_share_topics if fname == "topics" else tax.path_share
-                if cnt / n >= share:
-                    add(fname, label, f"path:{alias}", w)
-                elif (fname, label) in weighted:
-                    add(fname, label, weighted[(fname, label)], w)
+        weighted: dict | None = None  # computed when a hardware/precision tag misses the share
+        for (fname, label), (cnt, alias, w) in sorted(counts.items()):
+            n = n_code if fname in strict else n_rel
+            share = tax.path_share_topics if fname == "topics" else tax.path_share
+            if n and cnt / n >= share:
+                add(fname, label, f"path:{alias}", w)
+                continue
+            if fname not in strict:
+                continue
+            if weighted is None:
+                weighted = _weighted_path_tags(tax, item, infos)
+            if (fname, label) in weighted:
+                add(fname, label, weighted[(fname, label)], w)
     # 4. weak evidence survives unless a suppressing label was found
     for fname in TAG_FIELDS:
         by_label = tax.matchers[fname]
@@ -93,16 +115,27 @@ def _weighted_path_tags(tax: Taxonomy, item: ClassifyInput, infos: list) -> dict
     if not pw:
         return {}
     code = [(i, info) for i, info in enumerate(infos)
-            if info.category in pw["categories"] and not (pw["exclude"] and pw["exclude"].search(item.paths[i]))
-            and not (tax.path_tag_exclude is not None and tax.path_tag_exclude.search(item.paths[i]))]
+            if info.category in pw["categories"] and not info.untagged
+            and not (pw["exclude"] and pw["exclude"].search(item.paths[i]))]
     if not code:
         return {}
     lines = item.changes if len(item.changes) == len(item.paths) else ()
+    if lines:  # a file whose content did not change (a pure move) carries nothing
+        code = [(i, info) for i, info in code if lines[i] > 0]
+        if not code:
+            return {}
     weight = {i: (lines[i] if lines else 1) for i, _ in code}
     total = sum(weight.values()) or 1
-    ranked = sorted(code, key=lambda x: -weight[x[0]])
-    # the main file: the only code file, or the one with clearly the most changed lines
-    main = ranked[0][0] if len(ranked) == 1 or (lines and weight[ranked[0][0]] > 1.5 * weight[ranked[1][0]]) else None
+    # the main file: the code file with clearly the most changed lines of all files but tests, CI and meta
+    # (docs count: a blog post with a one-line header touch is about the post), or the only such file
+    others = [i for i, info in enumerate(infos) if info.category not in ("test", "ci", "meta")]
+    if lines:
+        ranked = sorted(others, key=lambda i: -lines[i])
+        top = ranked[0] if ranked else None
+        clear = top is not None and (len(ranked) == 1 or lines[top] > 1.5 * lines[ranked[1]])
+        main = top if clear and top in weight else None
+    else:
+        main = others[0] if len(others) == 1 and others[0] in weight else None
     files: dict[tuple[str, str], list[int]] = {}
     alias_of: dict[tuple[str, str], str] = {}
     for i, info in code:

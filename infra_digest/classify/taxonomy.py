@@ -42,6 +42,8 @@ class Cue:
 class PathInfo:
     category: str  # ci | meta | docs | test | build | source
     tags: tuple[tuple[str, str, str, bool], ...]  # (field, label, alias id, weak)
+    flags: tuple[tuple[str, str], ...] = ()  # (flag, rule id) the path sets
+    untagged: bool = False  # matches `path_tag_exclude` (benchmarks): gives no hardware or precision
 
 
 def _cue(c: Mapping[str, Any]) -> Cue:
@@ -115,11 +117,13 @@ class Taxonomy:
         self.ignored_prefixes = frozenset(norm_key(k) for k in cp.get("ignored") or ())
         self.area_over_types = frozenset(data.get("area_over_types") or ())
         self.area_over_types_areas = frozenset(data.get("area_over_types_areas") or ())
+        self.area_keep_prefixes = frozenset(norm_key(k) for k in data.get("area_over_types_keep_prefixes") or ())
         self.area_needs_files = {t: frozenset(c) for t, c in (data.get("area_needs_files") or {}).items()}
         mg = data.get("merges") or {}
         self.merge_title = re.compile(mg["title"], re.I) if mg.get("title") else None
         self.merge_branch_ignored = re.compile(mg["branch_ignored"], re.I) if mg.get("branch_ignored") else None
         self.merge_max_titles = int(mg.get("max_titles", 20))
+        self.merge_files_only = re.compile(mg["files_only"], re.I) if mg.get("files_only") else None
         self.merge_type_priority = {t: i for i, t in enumerate(mg.get("type_priority") or ())}
         self.commit_label_types = _invert(data.get("commit_labels") or {})
         rv = data.get("revert") or {}
@@ -233,7 +237,8 @@ class Taxonomy:
         if (not (no_topics and ext_tag[0] == "topics") and path.endswith(self.kernel_extensions)
                 and not any(t[:2] == ext_tag for t in tags)):
             tags.append((*ext_tag, "ext:" + path.rsplit(".", 1)[-1], False))
-        return PathInfo(category, tuple(tags))
+        untagged = self.path_tag_exclude is not None and self.path_tag_exclude.search(path) is not None
+        return PathInfo(category, tuple(tags), self.flag_rules.path_flags(path), untagged)
 
 
 _TAXONOMY_CACHE: dict[str, Taxonomy] = {}
