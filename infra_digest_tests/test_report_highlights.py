@@ -289,3 +289,24 @@ def test_page_renders_in_chromium_without_errors_or_overflow(tmp_path):
             page.close()
     finally:
         browser.close()
+
+
+def test_a_revert_is_linked_to_what_it_reverts_and_folded_into_its_highlight():
+    fix = _commit("a/one", "[AMD] Fix RotaryEmbedding crash on ROCm (#18903)", [("src/rope.py", 13, 0)], pr=18903)
+    rev = _commit("a/one", 'Revert "[AMD] Fix RotaryEmbedding crash on ROCm (#18903)" (#18922)', [("src/rope.py", 0, 13)],
+                  pr=18922)
+    ctx = build_context(D, WATCH, [rev, fix], [], [], [_label(fix, "fix", hw=["amd"], flags=["crash"]),
+                                                         _label(rev, "revert", hw=["amd"], flags=["crash"])], LOG)
+    links = relate_day(ctx)
+    assert [(lk.kind, lk.label) for lk in links[("a/one", "commit", rev["sha"])]] == [("reverts", "#18903")]
+    assert [(lk.kind, lk.label) for lk in links[("a/one", "commit", fix["sha"])]] == [("reverted-by", "#18922")]
+    md, _ = _render(ctx, "en")
+    bullets = [ln for ln in _section(md, "Highlights").splitlines() if ln.startswith("- ")]
+    assert len(bullets) == 1 and "#18903" in bullets[0] and "#18922" in bullets[0]
+
+
+def test_identifiers_with_a_star_are_code_not_escapes():
+    from infra_digest.report.render import md_escape
+
+    assert md_escape("Fix overflow in stride*offset") == "Fix overflow in `stride*offset`"
+    assert md_escape("a * b **bold**") == "a \\* b \\*\\*bold\\*\\*"

@@ -1,6 +1,7 @@
 """Links between the items of a day, each backed by data. Pure: a day's context in, links out.
 
 - ``fixes`` / ``closes``: "Fixes #N", "Closes owner/repo#N", "Resolves <issue URL>" in a title, body or commit message;
+- ``reverts``: a change titled 'Revert "X"' and the change of the day titled X;
 - ``mentions``: any other reference "#N", "owner/repo#N" or a GitHub issue/PR URL of a watched repository;
 - ``same-author``: the same GitHub login in several repositories on the day (a name alone is not enough);
 - ``same-symptom``: two problem items (bug reports, CI failures, fixes, reverts, crash or regression flags), one of
@@ -23,8 +24,11 @@ from infra_digest.models import Change, DayContext, Issue, ItemKey, PullRequest
 
 Item = Change | PullRequest | Issue
 
-KINDS = ("fixes", "closes", "mentions", "fixed-by", "closed-by", "mentioned-by", "same-author", "same-symptom")
-_REVERSE = {"fixes": "fixed-by", "closes": "closed-by", "mentions": "mentioned-by"}
+KINDS = ("fixes", "closes", "mentions", "reverts", "fixed-by", "closed-by", "mentioned-by", "reverted-by", "same-author",
+         "same-symptom")
+_REVERSE = {"fixes": "fixed-by", "closes": "closed-by", "mentions": "mentioned-by", "reverts": "reverted-by"}
+_REVERT = re.compile(r'^\s*revert\s+"(.{3,300})"\s*$', re.I | re.S)
+_PR_SUFFIX = re.compile(r"\s*\(#\d+\)\s*$")
 SCAN_CHARS = 20_000           # bodies are read this far: references sit near the top
 MAX_LINKS_PER_ITEM = 4
 
@@ -115,6 +119,22 @@ def explicit_links(ctx: DayContext, watched: Iterable[str] | None = None) -> lis
     return out
 
 
+def revert_links(ctx: DayContext) -> list[Link]:
+    """A change titled 'Revert "X"' reverts the change of the same repository and day titled X."""
+    out = []
+    for r in ctx.repos:
+        by_title: dict[str, Change] = {}
+        for c in r.changes:
+            if c.title:
+                by_title.setdefault(_PR_SUFFIX.sub("", c.title).strip().casefold(), c)
+        for c in r.changes:
+            m = _REVERT.match(c.title or "")
+            target = by_title.get(_PR_SUFFIX.sub("", m.group(1)).strip().casefold()) if m else None
+            if target is not None and target.key != c.key:
+                out.append(Link(c.key, "reverts", target.key, (c.title or "")[:80], None, _label(target, r.repo), False))
+    return out
+
+
 def _identity(item: Item) -> tuple[str, str] | None:
     """A GitHub login; names (of commits without a login) are not unique enough to link items by."""
     if not item.author or not item.author_is_login:
@@ -169,13 +189,13 @@ def symptom_links(ctx: DayContext) -> list[Link]:
 def relate_day(ctx: DayContext, watched: Iterable[str] | None = None) -> dict[ItemKey, tuple[Link, ...]]:
     """Per item key, its links (explicit references both ways, same author, same symptom), one per linked item,
     the strongest kind first, at most ``MAX_LINKS_PER_ITEM``."""
-    explicit = explicit_links(ctx, watched)
+    explicit = [*explicit_links(ctx, watched), *revert_links(ctx)]
     reverse = [Link(link.other, _REVERSE[link.kind], link.src,
                     link.evidence, None, "", link.cross_repo) for link in explicit if link.other is not None]
     items = {i.key: i for _, i in ctx.items()}
     reverse = [Link(lk.src, lk.kind, lk.other, lk.evidence, None, _label(items[lk.other], lk.src[0]), lk.cross_repo)
                for lk in reverse]
-    rank = {k: n for n, k in enumerate(("fixes", "fixed-by", "closes", "closed-by", "mentions", "mentioned-by",
+    rank = {k: n for n, k in enumerate(("reverts", "reverted-by", "fixes", "fixed-by", "closes", "closed-by", "mentions", "mentioned-by",
                                         "same-author", "same-symptom"))}
     by_src: dict[ItemKey, dict[object, Link]] = defaultdict(dict)
     for link in sorted([*explicit, *reverse, *symptom_links(ctx), *author_links(ctx)], key=lambda lk: rank.get(lk.kind, 9)):
