@@ -264,7 +264,7 @@ def test_summary_states_facts_and_a_model_paragraph_stands_beside_them():
     md, _ = render(ctx, model, "en", generated_at="-", sources_line="-", summarizer_line="LLM (m)")
     summary = _section(md, "Summary of the day")
     assert "watched repositories were active" in summary and "The model's view of the day." in summary
-    assert "1 security fix" in summary and "2 bug reports (1 about crashes)" in summary
+    assert "To note: 1 security fix." in summary and "2 bug reports (1 about a crash)" in summary  # the CI change's flag is not news
     assert "- A model theme." in md and "sections fell back" not in md
 
 

@@ -114,6 +114,14 @@ def _top_tags(items: Sequence[Change | PullRequest | Issue], lang: str, n: int =
     return sep.join(f"{tag_name(k, lang)} ({v})" for k, v in top)
 
 
+def _tag_names(items: Sequence[Change | PullRequest | Issue], lang: str, n: int) -> str:
+    """The ``n`` hardware and precision tags most items carry, by name."""
+    tags: Counter = Counter(tag for item in items for field in ("hardware", "precision")
+                            for tag in set(getattr(item.labels, field)))
+    top = sorted(tags.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+    return ("、" if lang == "zh" else " and ").join(tag_name(k, lang) for k, _ in top)
+
+
 def _change_ref(c: Change) -> str:
     return f"`{c.short_sha}`" if c.short_sha else f"#{c.pr_number}"
 
@@ -171,11 +179,12 @@ def day_summary(ctx: DayContext, lang: str) -> str:
     all_changes = [c for r in ctx.repos for c in r.changes]
     issues = [i for r in ctx.repos for i in r.issues]
     busiest = [r for r in sorted(active, key=lambda r: (-r.counts.changes, r.repo)) if r.counts.changes][:2]
-    flags = Counter(f for c in all_changes for f in set(c.labels.flags))
+    # flags of changes that could be highlights (a CI, test or docs change flagged "breaking" is not news)
+    flags = Counter(f for c in all_changes if c.change_type not in ("ci", "test", "docs") for f in set(c.labels.flags))
     bugs = [i for i in issues if i.issue_type == "bug"]
     crashes = [i for i in issues if "crash" in i.labels.flags]
     ci = [i for i in issues if i.issue_type == "ci-failure"]
-    tags = _top_tags([*bugs, *crashes], lang, n=2)
+    tags = _tag_names([*bugs, *crashes], lang, n=2)
     failed = ctx.failed_repos
     if lang == "zh":
         if not active:
@@ -190,12 +199,13 @@ def day_summary(ctx: DayContext, lang: str) -> str:
             if tot.issues is None:
                 text += "新 issue 未记录。"
             elif issues:
-                parts = [f"新 issue {tot.issues} 个"]
+                text += f"新 issue {tot.issues} 个"
+                parts = []
                 if bugs:
                     parts.append(f"缺陷报告 {len(bugs)} 个" + (f"（其中崩溃类 {len(crashes)} 个）" if crashes else ""))
                 if ci:
                     parts.append(f"CI 失败 {len(ci)} 个")
-                text += "，".join(parts) + (f"；问题集中在 {tags}" if tags else "") + "。"
+                text += ("：" + "、".join(parts) if parts else "") + (f"；问题集中在 {tags}" if tags else "") + "。"
         if failed:
             text += f"注意：{'、'.join(failed)} 的数据读取失败，相应内容可能不完整。"
         return text
@@ -212,12 +222,13 @@ def day_summary(ctx: DayContext, lang: str) -> str:
         if tot.issues is None:
             text += " New issues were not recorded."
         elif issues:
-            parts = [plural(tot.issues, "new issue")]
+            text += " " + plural(tot.issues, "new issue")[0].upper() + plural(tot.issues, "new issue")[1:]
+            parts = []
             if bugs:
-                parts.append(plural(len(bugs), "bug report") + (f" ({len(crashes)} about crashes)" if crashes else ""))
+                parts.append(plural(len(bugs), "bug report") + (f" ({len(crashes)} about {'a crash' if len(crashes) == 1 else 'crashes'})" if crashes else ""))
             if ci:
                 parts.append(plural(len(ci), "CI failure"))
-            text += " " + (_join_en(parts)[0].upper() + _join_en(parts)[1:]) + (f", mostly about {tags}" if tags else "") + "."
+            text += (": " + _join_en(parts) if parts else "") + (f", mostly about {tags}" if tags else "") + "."
     if failed:
         text += f" Note: data for {', '.join(failed)} could not be read, so their sections may be incomplete."
     return text
