@@ -268,7 +268,6 @@ def test_summary_states_facts_and_a_model_paragraph_stands_beside_them():
     assert "- A model theme." in md and "sections fell back" not in md
 
 
-@pytest.mark.slow
 def test_page_renders_in_chromium_without_errors_or_overflow(tmp_path):
     from infra_digest_tests.fakes.browser import Browser, chromium_path
 
