@@ -309,3 +309,16 @@ def test_identifiers_with_a_star_are_code_not_escapes():
 
     assert md_escape("Fix overflow in stride*offset") == "Fix overflow in `stride*offset`"
     assert md_escape("a * b **bold**") == "a \\* b \\*\\*bold\\*\\*"
+
+
+def test_a_huge_hostile_day_stays_bounded():
+    issues = [_issue(r.repo, n, f"NaN on SM120 #{n + 1} fixes #{n - 1}", body="#1 " * 5000, author="same")
+              for r in WATCH for n in range(1, 400)]
+    labels = [_label(i, "bug", "issue", hw=["nvidia-blackwell-rtx"], prec=["fp4"], flags=["crash"]) for i in issues]
+    ctx = build_context(D, WATCH, [], [], issues, labels, LOG)
+    links = relate_day(ctx)
+    assert all(len(v) <= 4 for v in links.values())
+    ranking = rank_day(ctx, links)
+    assert 3 <= len(ranking.highlights) <= 8
+    md, html = _render(ctx, "en")
+    assert check_links(md, html) == [] and md.count("\n- ") >= len(issues)

@@ -30,7 +30,9 @@ _REVERSE = {"fixes": "fixed-by", "closes": "closed-by", "mentions": "mentioned-b
 _REVERT = re.compile(r'^\s*revert\s+"(.{3,300})"\s*$', re.I | re.S)
 _PR_SUFFIX = re.compile(r"\s*\(#\d+\)\s*$")
 SCAN_CHARS = 20_000           # bodies are read this far: references sit near the top
+MAX_REFS_READ = 50            # references read per item (a body listing thousands is not read further)
 MAX_LINKS_PER_ITEM = 4
+MAX_PAIRED = 200              # pairwise links (same author, same symptom) consider at most this many items: linear bound
 
 _REPO = r"[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}"
 _REF = re.compile(
@@ -92,8 +94,12 @@ def explicit_links(ctx: DayContext, watched: Iterable[str] | None = None) -> lis
         for item in r.items():
             own = _own_number(item)
             seen: set[tuple] = set()
+            read = 0
             for text in _texts(item):
                 for m in _REF.finditer(text):
+                    read += 1
+                    if read > MAX_REFS_READ:
+                        break
                     repo = (m.group("urepo") or m.group("repo") or r.repo).lower()
                     num = int(m.group("unum") or m.group("rnum") or m.group("num"))
                     if repo == r.repo.lower() and num == own:
@@ -154,6 +160,7 @@ def author_links(ctx: DayContext) -> list[Link]:
     for ident, items in by_author.items():
         if len({i.repo for i in items}) < 2:
             continue
+        items = items[:MAX_PAIRED // 10]
         for a in items:
             for b in items:
                 if a.repo != b.repo:
@@ -172,7 +179,7 @@ def _problem(item: Item) -> bool:
 
 def symptom_links(ctx: DayContext) -> list[Link]:
     """Problem items sharing a hardware tag and a precision tag, at least one of each pair an issue."""
-    items = [i for r in ctx.repos for i in r.items() if _problem(i) and i.labels.hardware and i.labels.precision]
+    items = [i for r in ctx.repos for i in r.items() if _problem(i) and i.labels.hardware and i.labels.precision][:MAX_PAIRED]
     out = []
     for a in items:
         for b in items:
