@@ -322,3 +322,15 @@ def test_a_huge_hostile_day_stays_bounded():
     assert 3 <= len(ranking.highlights) <= 8
     md, html = _render(ctx, "en")
     assert check_links(md, html) == [] and md.count("\n- ") >= len(issues)
+
+
+def test_the_header_names_the_model_but_not_how_many_sections_fell_back():
+    from infra_digest.report.build import _summarizer_line
+
+    sections = [{"section": "summary", "summarizer": "llm:m", "fallback_reason": None},
+                {"section": "repo", "summarizer": "extractive", "fallback_reason": "validation: invented number"}]
+    for lang in ("zh", "en"):
+        name, line = _summarizer_line(lang, sections, [])
+        assert name == "llm:m" and "m" in line and "1" not in line and "fell back" not in line and "改用" not in line
+    failed = [{"section": "summary", "summarizer": "extractive", "fallback_reason": "model error: HTTP 401"}]
+    assert "HTTP 401" in _summarizer_line("en", failed, [])[1] and "失败" in _summarizer_line("zh", failed, [])[1]
