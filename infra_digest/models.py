@@ -9,6 +9,7 @@ renderers receive a context and a summary as two arguments.
   in the day whose commit is not among the day's commits.
 - :class:`PullRequest`: a pull request opened in the day and not merged in it.
 - :class:`Issue`: an issue opened in the day.
+- :class:`Release`, :class:`Discussion`: a release of the day; an issue or PR updated in the day, with its counts.
 - :class:`RepoDay`: one watched repository's day: its items, its status (``active``, ``quiet``, ``failed``
   = could not be read, ``unknown`` = not fetched yet) and whether its data may be ``stale``.
 - :class:`DayContext`: the day: every watched repository in watch-list order.
@@ -157,6 +158,44 @@ class Change(_Item):
 
 
 @dataclass(frozen=True)
+class Release:
+    """A release (or a git tag) published in the day (``core.releases``). Not an item of the day's lists: each
+    repository opens with its releases, and the ranking makes them highlight candidates."""
+    repo: str
+    tag: str
+    url: str
+    name: str | None = None
+    published_at: dt.datetime | None = None
+    prerelease: bool | None = None
+    nightly: bool = False
+    lightweight: bool = False
+    notes: str | None = None          # extractive summary of the release notes
+    notes_items: int = 0
+
+    @property
+    def key(self) -> ItemKey:
+        return (self.repo, "release", self.tag)
+
+
+@dataclass(frozen=True)
+class Discussion:
+    """An issue or pull request updated in the day, with its comment and reaction counts (``core.discussions``)."""
+    repo: str
+    number: int
+    url: str
+    title: str | None
+    is_pr: bool = False
+    comments: int = 0
+    reactions: int = 0
+    new_in_day: bool = False
+    state: str | None = None
+
+    @property
+    def heat(self) -> int:
+        return self.comments + self.reactions
+
+
+@dataclass(frozen=True)
 class Group:
     type: str
     entries: tuple
@@ -191,6 +230,10 @@ class RepoDay:
     new_prs: tuple[PullRequest, ...] = ()
     issues: tuple[Issue, ...] = ()
     counts: Counts = Counts()
+    releases: tuple[Release, ...] = ()     # published in the day, newest first
+    hot: tuple[Discussion, ...] = ()       # the hottest discussions updated in the day (few, ranked)
+    hot_recorded: bool = False            # the source read the updated-issue listing (else "not recorded")
+    first_timers: tuple[str, ...] = ()    # authors whose first commit in the history held lands on the day
 
     @property
     def failed(self) -> bool:

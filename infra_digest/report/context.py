@@ -17,12 +17,15 @@ from infra_digest.models import (
     Change,
     Counts,
     DayContext,
+    Discussion,
     FileChange,
     Issue,
     Labels,
     PullRequest,
+    Release,
     RepoDay,
 )
+from infra_digest.derive.discussions import hot
 from infra_digest.watchlist import RepoSpec
 
 __all__ = ["CHANGE_TYPES", "ISSUE_TYPES", "FILES_SHOWN", "build_context", "is_stale", "recorded_kinds"]
@@ -140,16 +143,47 @@ def build_context(
     issues: Iterable[Mapping[str, Any]],
     changes: Iterable[Mapping[str, Any]],
     fetch_log: Iterable[Mapping[str, Any]] = (),
+    releases: Iterable[Mapping[str, Any]] = (),
+    discussions: Iterable[Mapping[str, Any]] = (),
+    first_timers: Mapping[str, Sequence[str]] | None = None,
 ) -> DayContext:
+    """``releases``, ``discussions``: ``core.releases`` / ``core.discussions`` rows of the day; ``first_timers``:
+    per repository, the authors whose first commit in the history held lands on the day."""
     labels = {(c["repo"], c["item_kind"], str(c["item_id"])): c for c in changes}
     status = {f["repo"]: f for f in fetch_log}
-    by_repo: dict[str, dict[str, list]] = {r.repo: {"commits": [], "prs": [], "issues": []} for r in watchlist}
-    for kind, rows in (("commits", commits), ("prs", pull_requests), ("issues", issues)):
+    by_repo: dict[str, dict[str, list]] = {r.repo: {"commits": [], "prs": [], "issues": [], "releases": [],
+                                                    "discussions": []} for r in watchlist}
+    first_timers = first_timers or {}
+    for kind, rows in (("commits", commits), ("prs", pull_requests), ("issues", issues), ("releases", releases),
+                       ("discussions", discussions)):
         for row in rows:
             if row["repo"] in by_repo:
                 by_repo[row["repo"]][kind].append(row)
-    return DayContext(day=day, repos=tuple(_repo_day(spec, by_repo[spec.repo], labels, status.get(spec.repo))
-                                           for spec in watchlist))
+    return DayContext(day=day, repos=tuple(
+        dataclasses.replace(_repo_day(spec, by_repo[spec.repo], labels, status.get(spec.repo)),
+                            **_beyond(spec, by_repo[spec.repo], status.get(spec.repo), first_timers.get(spec.repo) or ()))
+        for spec in watchlist))
+
+
+def _beyond(spec: RepoSpec, data: Mapping[str, list], log: Mapping[str, Any] | None,
+            first_timers: Sequence[str]) -> dict[str, Any]:
+    """A repository-day's releases, hot discussions and first-time contributors (issue 17)."""
+    if log and log.get("status") == "failed":
+        return {}
+    releases = tuple(Release(
+        repo=spec.repo, tag=r["tag"], url=r["url"], name=r.get("name"), published_at=r.get("published_at"),
+        prerelease=r.get("prerelease"), nightly=bool(r.get("nightly")), lightweight=bool(r.get("lightweight")),
+        notes=r.get("notes_excerpt"), notes_items=_count(r.get("notes_items")))
+        for r in sorted(data["releases"], key=lambda r: (r.get("published_at") is not None, r.get("published_at") or 0,
+                                                         r["tag"]), reverse=True))
+    stats = (log or {}).get("stats")
+    recorded = isinstance(stats, Mapping) and "discussions" in stats
+    shown = tuple(Discussion(
+        repo=spec.repo, number=r["number"], url=r["url"], title=r.get("title"), is_pr=bool(r.get("is_pr")),
+        comments=_count(r.get("comments")), reactions=_count(r.get("reactions")), new_in_day=bool(r.get("new_in_day")),
+        state=r.get("state")) for r in hot(data["discussions"]))
+    return {"releases": releases, "hot": shown, "hot_recorded": recorded or bool(data["discussions"]),
+            "first_timers": tuple(first_timers)}
 
 
 def _repo_day(spec: RepoSpec, data: Mapping[str, list], labels: Mapping[tuple, Mapping[str, Any]],

@@ -150,13 +150,19 @@ def repo_view(r: RepoDay, ranking: Ranking, links: Mapping[ItemKey, tuple[Link, 
     return RepoView(r, anchor(r.repo), tuple(blocks))
 
 
+def has_beyond(r: RepoDay) -> bool:
+    """A repository-day with releases, hot discussions or first-time contributors has a section of its own even
+    without commits or new items."""
+    return bool(r.releases or r.hot or r.first_timers)
+
+
 def day_view(ctx: DayContext, ranking: Ranking, links: Mapping[ItemKey, tuple[Link, ...]]) -> DayView:
     by_repo = {r.repo: r for r in ctx.repos}
     ordered = [by_repo[name] for name in ranking.repo_order if name in by_repo]
-    shown = [r for r in ordered if r.status in ("active", "failed")]
+    shown = [r for r in ordered if r.status in ("active", "failed") or has_beyond(r)]
     return DayView(
         repos=tuple(repo_view(r, ranking, links) for r in shown),
-        quiet=tuple(r for r in ctx.repos if r.status == "quiet"),
+        quiet=tuple(r for r in ctx.repos if r.status == "quiet" and not has_beyond(r)),
         unknown=tuple(r for r in ctx.repos if r.status == "unknown"),
         links=links,
     )

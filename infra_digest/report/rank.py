@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from infra_digest.models import Change, DayContext, FileChange, Issue, ItemKey, PullRequest, RepoDay
+from infra_digest.models import Change, DayContext, FileChange, Issue, ItemKey, PullRequest, Release, RepoDay
 
 Item = Change | PullRequest | Issue
 
@@ -34,6 +34,8 @@ NOT_HIGHLIGHTED_TYPES = frozenset({"ci", "test", "docs", "ci-failure"})
 HARDWARE_POINTS, PRECISION_POINTS, MODEL_POINTS, KERNEL_POINTS = 10, 10, 4, 12
 LINK_POINTS, CROSS_REPO_POINTS, SYMPTOM_LINK_POINTS, MAX_LINK_POINTS = 8, 4, 3, 24
 NEW_PR_POINTS = -6            # a pull request still open is a proposal
+PRERELEASE_POINTS = -15       # a release candidate or beta: a candidate, below a release
+NOTES_POINTS = 4              # a release whose notes list several items (a real release, not a bare tag)
 CANDIDATE_MIN = 12            # below this an item is not worth a highlight even on a quiet day
 HIGHLIGHT_MIN = 24            # items at or above it are highlights (up to MAX_HIGHLIGHTS)
 MIN_HIGHLIGHTS, MAX_HIGHLIGHTS = 3, 8
@@ -161,9 +163,25 @@ def score_item(item: Item, links: Sequence[object] = ()) -> Score:
     return Score(points, tuple(reasons), eligible)
 
 
+def score_release(rel: Release) -> Score:
+    """A release of a watched project is a highlight candidate (flag ``release``); a pre-release less so; a
+    nightly never (they are folded into one line of their repository)."""
+    if rel.nightly:
+        return Score(0, ("not-highlighted:nightly",), False)
+    reasons = [f"flag:release+{FLAG_POINTS['release']}"]
+    points = FLAG_POINTS["release"]
+    if rel.prerelease:
+        points += PRERELEASE_POINTS
+        reasons.append(f"prerelease{PRERELEASE_POINTS:+d}")
+    if rel.notes_items >= 3:
+        points += NOTES_POINTS
+        reasons.append(f"notes{NOTES_POINTS:+d}")
+    return Score(points, tuple(reasons), True)
+
+
 @dataclass(frozen=True)
 class Highlight:
-    item: Item
+    item: Item | Release
     repo: RepoDay
     score: Score
     related: tuple[Item, ...] = ()   # items folded into this highlight (the same failure elsewhere, its fix, ...)
@@ -201,8 +219,11 @@ def rank_day(ctx: DayContext, links: Mapping[ItemKey, Sequence[object]] | None =
     and order the repositories by the importance of their day. ``links``: per item key, its links (``relate``)."""
     links = links or {}
     scores: dict[ItemKey, Score] = {}
-    entries: list[tuple[Item, RepoDay]] = []
+    entries: list[tuple[Item | Release, RepoDay]] = []
     for r in ctx.repos:
+        for rel in r.releases:  # a repository opens with its releases
+            scores[rel.key] = score_release(rel)
+            entries.append((rel, r))
         for item in r.items():
             scores[item.key] = score_item(item, links.get(item.key, ()))
             entries.append((item, r))
@@ -231,8 +252,9 @@ def rank_day(ctx: DayContext, links: Mapping[ItemKey, Sequence[object]] | None =
         highlights.append(Highlight(item, repo, scores[item.key], tuple(related[:3]), tuple(links.get(item.key, ()))))
 
     def weight(r: RepoDay) -> tuple:
-        pts = sorted((scores[i.key].points for i in r.items()), reverse=True)
-        status = {"active": 0, "failed": 1, "unknown": 2, "quiet": 3}.get(r.status, 3)
+        pts = sorted((scores[i.key].points for i in (*r.releases, *r.items())), reverse=True)
+        st = "active" if r.status == "quiet" and (r.releases or r.hot or r.first_timers) else r.status
+        status = {"active": 0, "failed": 1, "unknown": 2, "quiet": 3}.get(st, 3)
         return (status, -(sum(pts[:5]) + (pts[0] if pts else 0)))
 
     order = tuple(r.repo for r in sorted(ctx.repos, key=weight))

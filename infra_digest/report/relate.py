@@ -15,11 +15,11 @@ not a reference.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from infra_digest.derive import references
 from infra_digest.models import Change, DayContext, Issue, ItemKey, PullRequest
 
 Item = Change | PullRequest | Issue
@@ -27,20 +27,9 @@ Item = Change | PullRequest | Issue
 KINDS = ("fixes", "closes", "mentions", "reverts", "fixed-by", "closed-by", "mentioned-by", "reverted-by", "same-author",
          "same-symptom")
 _REVERSE = {"fixes": "fixed-by", "closes": "closed-by", "mentions": "mentioned-by", "reverts": "reverted-by"}
-_REVERT = re.compile(r'^\s*revert\s+"(.{3,300})"\s*$', re.I | re.S)
-_PR_SUFFIX = re.compile(r"\s*\(#\d+\)\s*$")
-SCAN_CHARS = 20_000           # bodies are read this far: references sit near the top
-MAX_REFS_READ = 50            # references read per item (a body listing thousands is not read further)
 MAX_LINKS_PER_ITEM = 4
 MAX_PAIRED = 200              # pairwise links (same author, same symptom) consider at most this many items: linear bound
-
-_REPO = r"[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}"
-_REF = re.compile(
-    r"(?:(?P<verb>fix(?:e[sd])?|close[sd]?|resolve[sd]?)\s*:?\s+)?"
-    r"(?:https?://github\.com/(?P<urepo>" + _REPO + r")/(?:issues|pull)/(?P<unum>\d{1,9})"
-    r"|(?P<repo>" + _REPO + r")#(?P<rnum>\d{1,9})"
-    r"|(?<![\w/#&])#(?P<num>\d{1,9})\b)",
-    re.I)
+SCAN_CHARS, MAX_REFS_READ = references.SCAN_CHARS, references.MAX_REFS_READ
 
 
 @dataclass(frozen=True)
@@ -72,7 +61,7 @@ def _texts(item: Item) -> Iterable[str]:
     yield item.title or ""
     for part in (getattr(item, "body", None), getattr(item, "message", None)):
         if part:
-            yield part[:SCAN_CHARS]
+            yield part
     if isinstance(item, Change):
         for inner in item.merged:
             yield inner.title or ""
@@ -94,34 +83,23 @@ def explicit_links(ctx: DayContext, watched: Iterable[str] | None = None) -> lis
         for item in r.items():
             own = _own_number(item)
             seen: set[tuple] = set()
-            read = 0
-            for text in _texts(item):
-                for m in _REF.finditer(text):
-                    read += 1
-                    if read > MAX_REFS_READ:
-                        break
-                    repo = (m.group("urepo") or m.group("repo") or r.repo).lower()
-                    num = int(m.group("unum") or m.group("rnum") or m.group("num"))
-                    if repo == r.repo.lower() and num == own:
+            for ref in references.scan(_texts(item), r.repo, own):
+                target = index.get((ref.repo, ref.number))
+                if target is not None and target.key != item.key:
+                    key = ("item", target.key)
+                    if key in seen:
                         continue
-                    verb = (m.group("verb") or "").lower()
-                    kind = "fixes" if verb.startswith(("fix", "resolve")) else "closes" if verb else "mentions"
-                    target = index.get((repo, num))
-                    if target is not None and target.key != item.key:
-                        key = ("item", target.key)
-                        if key in seen:
-                            continue
-                        seen.add(key)
-                        out.append(Link(item.key, kind, target.key, m.group(0).strip()[:80], None,
-                                        _label(target, r.repo), target.repo != r.repo))
-                    elif target is None and m.group("urepo") and repo in watched_set:
-                        full = canonical.get(repo, m.group("urepo"))
-                        url = f"https://github.com/{full}/{'pull' if '/pull/' in m.group(0) else 'issues'}/{num}"
-                        if ("url", url) in seen:
-                            continue
-                        seen.add(("url", url))
-                        label = f"#{num}" if repo == r.repo.lower() else f"{full.split('/')[1]} #{num}"
-                        out.append(Link(item.key, kind, None, m.group(0).strip()[:80], url, label, repo != r.repo.lower()))
+                    seen.add(key)
+                    out.append(Link(item.key, ref.kind, target.key, ref.evidence, None,
+                                    _label(target, r.repo), target.repo != r.repo))
+                elif target is None and ref.url_repo and ref.repo in watched_set:
+                    full = canonical.get(ref.repo, ref.url_repo)
+                    url = f"https://github.com/{full}/{'pull' if ref.pull_url else 'issues'}/{ref.number}"
+                    if ("url", url) in seen:
+                        continue
+                    seen.add(("url", url))
+                    label = f"#{ref.number}" if ref.repo == r.repo.lower() else f"{full.split('/')[1]} #{ref.number}"
+                    out.append(Link(item.key, ref.kind, None, ref.evidence, url, label, ref.repo != r.repo.lower()))
     return out
 
 
@@ -129,15 +107,10 @@ def revert_links(ctx: DayContext) -> list[Link]:
     """A change titled 'Revert "X"' reverts the change of the same repository and day titled X."""
     out = []
     for r in ctx.repos:
-        by_title: dict[str, Change] = {}
-        for c in r.changes:
-            if c.title:
-                by_title.setdefault(_PR_SUFFIX.sub("", c.title).strip().casefold(), c)
-        for c in r.changes:
-            m = _REVERT.match(c.title or "")
-            target = by_title.get(_PR_SUFFIX.sub("", m.group(1)).strip().casefold()) if m else None
-            if target is not None and target.key != c.key:
-                out.append(Link(c.key, "reverts", target.key, (c.title or "")[:80], None, _label(target, r.repo), False))
+        changes = {c.key: c for c in r.changes}
+        for src, target in references.revert_pairs((c.key, c.title) for c in r.changes):
+            c = changes[src]
+            out.append(Link(c.key, "reverts", target, (c.title or "")[:80], None, _label(changes[target], r.repo), False))
     return out
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup, escape
 
-from infra_digest.models import Change, DayContext, DaySummary, Issue, PullRequest
+from infra_digest.models import Change, DayContext, DaySummary, Discussion, Issue, PullRequest, Release, RepoDay
 from infra_digest.report.i18n import STRINGS, coverage_line, file_status, flag_name, t, tag_name, tn
 from infra_digest.report.layout import Block, DayView, Line, day_view, largest_change, short_title
 from infra_digest.report.rank import FLAG_ORDER, Highlight, Ranking, rank_day
@@ -26,6 +26,8 @@ from infra_digest.report.relate import Link, relate_day
 from infra_digest.report.links import AUTOLINK_TEXT, DEFAULT_WEB_ORIGIN, normalize_origin, safe_url
 from infra_digest.text import clean_text
 
+NIGHTLIES_SHOWN = 3      # nightlies linked on their one line, the rest counted
+FIRST_TIMERS_SHOWN = 5   # first-time contributors named per repository, the rest counted
 _NEWLINES = re.compile(r"[\r\n\u2028\u2029]+")
 _CODE_SPAN = re.compile(r"`([^`\n]+)`")
 # Runs of untrusted text shown as code spans: the text's own `code`, URL-like text (a viewer would link it), and
@@ -280,6 +282,12 @@ class _MdLines:
         return f"- {t(self.lang, 'untitled')} ({len(block.untitled)}){colon}" + self.sep.join(self.refs(i) for i in block.untitled)
 
     def highlight(self, h: Highlight) -> str:
+        if isinstance(h.item, Release):
+            rel = h.item
+            text = f"- **{md_escape(h.repo.repo.split('/')[1])}** {t(self.lang, 'release')} {self._release_link(rel)}"
+            if rel.name and rel.name.strip() != rel.tag:
+                text += " " + md_escape(short_title(rel.name))
+            return text + (f" · {t(self.lang, 'prerelease')}" if rel.prerelease else "")
         item = h.item.shown if isinstance(h.item, Change) else h.item
         name = h.repo.repo.split("/")[1]
         what = md_escape(short_title(item.title), start=False)
@@ -300,6 +308,52 @@ class _MdLines:
                 parts.append(f"{t(self.lang, 'link_' + kind)} {self.link(md_escape(label), self.urls.get(r.key))}")
             text += " · " + self.sep.join(parts)
         return text
+
+    # -- beyond commits: releases, hot discussions, first-time contributors (issue 17) --------------------
+    def _release_link(self, rel: Release) -> str:
+        return self.link(f"`{md_code(rel.tag)}`", rel.url)
+
+    def releases(self, r: RepoDay) -> list[str]:
+        """One line per release of the day (newest first), the nightlies folded into one line."""
+        colon = "：" if self.lang == "zh" else ": "
+        out = []
+        for rel in (x for x in r.releases if not x.nightly):
+            text = f"- **{t(self.lang, 'release')}** {self._release_link(rel)}"
+            if rel.name and rel.name.strip() != rel.tag:
+                text += " " + md_escape(short_title(rel.name))
+            marks = [t(self.lang, "prerelease")] if rel.prerelease else []
+            if rel.lightweight:
+                marks.append(t(self.lang, "lightweight_tag"))
+            if marks:
+                text += " · " + " · ".join(marks)
+            if rel.notes:
+                text += colon + md_escape(rel.notes)
+            out.append(text)
+        nightlies = [x for x in r.releases if x.nightly]
+        if nightlies:
+            shown = self.sep.join(self._release_link(x) for x in nightlies[:NIGHTLIES_SHOWN])
+            more = f"{self.sep}{t(self.lang, 'and_more', n=len(nightlies) - NIGHTLIES_SHOWN)}" if len(nightlies) > NIGHTLIES_SHOWN else ""
+            out.append(f"- **{t(self.lang, 'nightly')}** ({len(nightlies)}){colon}{shown}{more}")
+        return out
+
+    def counts(self, d: Discussion) -> str:
+        parts = [tn(self.lang, "n_comments", d.comments)]
+        if d.reactions:
+            parts.append(tn(self.lang, "n_reactions", d.reactions))
+        if d.new_in_day:
+            parts.append(t(self.lang, "new_item"))
+        return " · ".join(parts)
+
+    def discussion(self, d: Discussion) -> str:
+        text = f"- {self.link(f'#{d.number}', d.url)} {md_escape(short_title(d.title), start=False)}".rstrip()
+        return f"{text} · {self.counts(d)}"
+
+    def first_timers(self, r: RepoDay) -> str:
+        colon = "：" if self.lang == "zh" else ": "
+        names = [md_escape(n) for n in r.first_timers[:FIRST_TIMERS_SHOWN]]
+        more = len(r.first_timers) - FIRST_TIMERS_SHOWN
+        tail = f"{self.sep}{t(self.lang, 'and_more', n=more)}" if more > 0 else ""
+        return f"- **{t(self.lang, 'first_timers')}**{colon}{self.sep.join(names)}{tail}"
 
 
 class _HtmlLines:
@@ -386,6 +440,15 @@ class _HtmlLines:
                                             Markup(self.sep).join(self.refs(i) for i in block.untitled))
 
     def highlight(self, h: Highlight) -> Markup:
+        if isinstance(h.item, Release):
+            rel = h.item
+            out = Markup("<strong>{}</strong> {} {}").format(h.repo.repo.split("/")[1], t(self.lang, "release"),
+                                                              self.link(rel.tag, rel.url, code=True))
+            if rel.name and rel.name.strip() != rel.tag:
+                out += Markup(" {}").format(short_title(rel.name))
+            if rel.prerelease:
+                out += Markup(' <span class="tag flag">{}</span>').format(t(self.lang, "prerelease"))
+            return out
         item = h.item.shown if isinstance(h.item, Change) else h.item
         what = short_title(item.title)
         if isinstance(h.item, Issue):
@@ -404,6 +467,43 @@ class _HtmlLines:
                 parts.append(Markup("{} {}").format(t(self.lang, "link_" + kind), self.link(label, self.urls.get(r.key))))
             out += Markup(' <span class="rel">· {}</span>').format(Markup(self.sep).join(parts))
         return out
+
+    # -- beyond commits (issue 17) ---------------------------------------------------------------------------
+    def releases(self, r: RepoDay) -> list[Markup]:
+        out = []
+        for rel in (x for x in r.releases if not x.nightly):
+            line = Markup("<strong>{}</strong> {}").format(t(self.lang, "release"), self.link(rel.tag, rel.url, code=True))
+            if rel.name and rel.name.strip() != rel.tag:
+                line += Markup(" {}").format(short_title(rel.name))
+            marks = [t(self.lang, "prerelease")] if rel.prerelease else []
+            if rel.lightweight:
+                marks.append(t(self.lang, "lightweight_tag"))
+            for m in marks:
+                line += Markup(' <span class="tag flag">{}</span>').format(m)
+            if rel.notes:
+                line += Markup('<div class="gist">{}</div>').format(rel.notes)
+            out.append(line)
+        nightlies = [x for x in r.releases if x.nightly]
+        if nightlies:
+            links = Markup(self.sep).join(self.link(x.tag, x.url, code=True) for x in nightlies[:NIGHTLIES_SHOWN])
+            if len(nightlies) > NIGHTLIES_SHOWN:
+                links += Markup(self.sep) + t(self.lang, "and_more", n=len(nightlies) - NIGHTLIES_SHOWN)
+            out.append(Markup("<strong>{}</strong> ({}): {}").format(t(self.lang, "nightly"), len(nightlies), links))
+        return out
+
+    def discussion(self, d: Discussion) -> Markup:
+        parts = [tn(self.lang, "n_comments", d.comments)]
+        if d.reactions:
+            parts.append(tn(self.lang, "n_reactions", d.reactions))
+        if d.new_in_day:
+            parts.append(t(self.lang, "new_item"))
+        return Markup('{} {} <span class="size">{}</span>').format(self.link(f"#{d.number}", d.url), short_title(d.title),
+                                                                   " · ".join(parts))
+
+    def first_timers(self, r: RepoDay) -> Markup:
+        more = len(r.first_timers) - FIRST_TIMERS_SHOWN
+        names = self.sep.join(r.first_timers[:FIRST_TIMERS_SHOWN]) + (self.sep + t(self.lang, "and_more", n=more) if more > 0 else "")
+        return Markup("<strong>{}</strong>: {}").format(t(self.lang, "first_timers"), names)
 
 
 def plan_day(ctx: DayContext, watched: Any = None) -> tuple[dict, Ranking, DayView]:

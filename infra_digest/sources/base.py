@@ -11,6 +11,9 @@ items that belong to it, in GitHub REST API shapes, unchanged. Day membership ru
   created or merged in the day. Optional: the replay layout has none.
 - ``release``: an item of ``GET /repos/{o}/{r}/releases`` published (``published_at``, UTC) in the day; drafts
   never; ``prerelease`` as GitHub marks it; the event id is the ``tag_name``. Optional (``releases.json``).
+- ``discussion``: an item of ``GET /repos/{o}/{r}/issues?state=all&since=..&sort=updated`` (an issue or a PR, new
+  or not, with ``comments`` and ``reactions``) last updated (``updated_at``) in the day. Optional
+  (``updated.json``); ``DayBatch.stats["discussions"]`` is present exactly when the source read that listing.
 
 Every payload has passed :mod:`infra_digest.sources.validate` (see its rules). A repository-day the source
 cannot answer for (a replay folder that is absent, a day that has not begun) is a batch with ``error`` set:
@@ -30,7 +33,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from infra_digest.watchlist import RepoSpec
 
-EVENT_KINDS = ("commit", "issue", "pull", "release")
+EVENT_KINDS = ("commit", "issue", "pull", "release", "discussion")
 
 
 class SourceError(RuntimeError):

@@ -14,6 +14,9 @@ Layout (the same as ``shared/replay/``, plus ``pulls.json``)::
         pulls.json           items of GET /repos/{o}/{r}/pulls merged in the day
         releases.json        items of GET /repos/{o}/{r}/releases published in the day (written when the
                              source yields releases for that day)
+        updated.json         items of GET /repos/{o}/{r}/issues?state=all&since=..&sort=updated last updated in
+                             the day (written, empty list included, when the source read that listing:
+                             ``stats["discussions"]``; removed otherwise, so absent means "not recorded")
     <record_dir>/manifest.json   days_utc, and per repository its branch and per-day counts
 
 ``commits_list.json`` holds each commit's detail without ``stats`` and ``files`` (which is what the list
@@ -83,6 +86,7 @@ def write_day(
     issues: Sequence[Mapping[str, Any]],
     pulls: Sequence[Mapping[str, Any]],
     releases: Sequence[Mapping[str, Any]] | None = None,
+    discussions: Sequence[Mapping[str, Any]] | None = None,
 ) -> Path:
     """Write one (repo, day) in the replay layout; returns its folder."""
     root = Path(record_dir)
@@ -106,6 +110,10 @@ def write_day(
         _write_json(folder / "releases.json", list(releases))
     else:
         (folder / "releases.json").unlink(missing_ok=True)
+    if discussions is not None:
+        _write_json(folder / "updated.json", list(discussions))
+    else:
+        (folder / "updated.json").unlink(missing_ok=True)
     return folder
 
 
@@ -137,8 +145,10 @@ def write_batch(record_dir: str | Path, repo: RepoSpec, batch: DayBatch) -> Path
     issues = [e.payload for e in batch.events if e.kind == "issue"]
     pulls = [e.payload for e in batch.events if e.kind == "pull"]
     releases = [e.payload for e in batch.events if e.kind == "release"]
+    discussions = ([e.payload for e in batch.events if e.kind == "discussion"]
+                   if "discussions" in batch.stats else None)
     folder = write_day(record_dir, repo.repo, batch.day, commits_list=listing, commit_details=details, issues=issues,
-                       pulls=pulls, releases=releases)
+                       pulls=pulls, releases=releases, discussions=discussions)
     update_manifest(record_dir, repo.repo, repo.branch, batch.day,
                     {"commits": len(details), "issues_json_items": len(issues), "pulls_json_items": len(pulls)})
     return folder
@@ -195,4 +205,5 @@ def read_day(record_dir: str | Path, repo: str, day: dt.date) -> dict[str, Any]:
     if (folder / "commits").is_dir():
         for p in sorted((folder / "commits").glob("*.json")):
             commits[p.stem] = json.loads(p.read_text(encoding="utf-8"))
-    return {"commits_list": load("commits_list.json"), "commits": commits, "issues": load("issues.json"), "pulls": load("pulls.json")}
+    return {"commits_list": load("commits_list.json"), "commits": commits, "issues": load("issues.json"), "pulls": load("pulls.json"),
+            "releases": load("releases.json"), "updated": load("updated.json") if (folder / "updated.json").exists() else None}

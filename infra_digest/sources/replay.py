@@ -7,6 +7,10 @@ Layout::
     <dir>/<day>/<owner>__<name>/issues.json          GET /repos/{o}/{r}/issues?state=all items (optional)
     <dir>/<day>/<owner>__<name>/pulls.json           GET /repos/{o}/{r}/pulls?state=closed items (optional)
     <dir>/<day>/<owner>__<name>/releases.json        GET /repos/{o}/{r}/releases items (optional)
+    <dir>/<day>/<owner>__<name>/updated.json         GET /repos/{o}/{r}/issues?state=all&since=<day>&sort=updated
+                                                     items updated in the day, new or not, with ``comments`` and
+                                                     ``reactions`` (optional: absent = the day's hot discussions
+                                                     were not recorded, which is not "none")
 
 Day membership follows the data, not the folder: a commit belongs to the day of its committer date, an
 issue to the day it was created, a pull request to the days it was created and merged, a release to the day
@@ -147,6 +151,16 @@ class ReplaySource:
                     continue
                 day = self._day(validate.safe_ts(item.get("published_at"))) or folder_day
                 yield day, RawEvent("release", item["tag_name"], item), notes
+        path = folder / "updated.json"
+        if path.exists():
+            for i, item in enumerate(_load_json(path, list, root)):
+                notes = []
+                try:
+                    item = validate.discussion(item, str(path), notes=notes, index=i)
+                except validate.Invalid as exc:
+                    raise ReplayFileError(str(exc)) from None
+                day = self._day(validate.safe_ts(item.get("updated_at"))) or folder_day
+                yield day, RawEvent("discussion", str(item["number"]), item), notes
 
     # -- Source protocol -------------------------------------------------------------------------
     def fetch(self, repo: RepoSpec, days: Sequence[dt.date]) -> Iterator[DayBatch]:
@@ -187,4 +201,6 @@ class ReplaySource:
                 batch.error = failed[d]
                 batch.events = []
             batch.stats = {"items": len(batch.events)}
+            if d not in failed and (self._folder(d, repo) / "updated.json").is_file():
+                batch.stats["discussions"] = sum(1 for e in batch.events if e.kind == "discussion")
             yield batch

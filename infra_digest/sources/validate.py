@@ -310,6 +310,27 @@ def issue(payload: Any, where: str, *, notes: list[str] | None = None, index: in
         c.text(pr, "html_url", "pull_request.html_url")
         c.text(pr, "url", "pull_request.url")
     c.count(p, "comments", "comments")
+    _reactions(c, p)
+    return p
+
+
+def _reactions(c: _Check, p: dict[str, Any]) -> None:
+    """``reactions``: null, or an object of counts (``total_count``, ``+1``, ``heart``...) and its ``url``."""
+    r = c.obj(p, "reactions", "reactions")
+    if r is None:
+        return
+    for k in list(r):
+        if k == "url":
+            c.text(r, k, "reactions.url")
+        else:
+            c.count(r, k, f"reactions.{str(k)[:40]}")
+
+
+def discussion(payload: Any, where: str, *, notes: list[str] | None = None, index: int | None = None) -> dict[str, Any]:
+    """An item of the updated-issue listing (``issues?since=...&sort=updated``): an issue item whose
+    ``updated_at`` is required (it places the item on its day)."""
+    p = issue(payload, where, notes=notes, index=index)
+    check_ts(p.get("updated_at"), where, item_label("issue", p, index), "updated_at", required=True)
     return p
 
 
@@ -350,4 +371,4 @@ def release(payload: Any, where: str, *, notes: list[str] | None = None, index: 
     return p
 
 
-VALIDATORS = {"commit": commit, "issue": issue, "pull": pull, "release": release}
+VALIDATORS = {"commit": commit, "issue": issue, "pull": pull, "release": release, "discussion": discussion}

@@ -57,7 +57,42 @@ def read_partitions(
 
 
 DAY_TABLES = {"commits": "core.commits", "pull_requests": "core.pull_requests", "issues": "core.issues",
-              "changes": "classified.changes", "fetch_log": "raw.fetch_log"}
+              "changes": "classified.changes", "fetch_log": "raw.fetch_log", "releases": "core.releases",
+              "discussions": "core.discussions"}
+
+#: How long the history of a repository must be before a day for its first-time contributors to mean anything: on
+#: the first days of a history nearly every author is "new" (the shared replay's 3 days name 19 in vLLM).
+FIRST_TIMER_MIN_HISTORY_DAYS = 14
+
+#: Authors whose first commit in the history held lands on one of the days (``?::DATE[]``), per repository, only
+#: where the history of that repository (commits, or days fetched without error) begins at least
+#: ``FIRST_TIMER_MIN_HISTORY_DAYS`` before that day. By login, else by name; bots ("...[bot]") left out. The same
+#: rule as sql/queries/32_first_time_contributors.sql.
+FIRST_TIMERS_SQL = """
+WITH who AS (
+    SELECT repo, day, coalesce(author_login, author_name) AS who FROM core.commits
+    WHERE coalesce(author_login, author_name) IS NOT NULL
+), firsts AS (
+    SELECT repo, who, min(day) AS first_day FROM who GROUP BY repo, who
+), held AS (
+    SELECT repo, min(day) AS since FROM (
+        SELECT repo, day FROM core.commits UNION ALL SELECT repo, day FROM raw.fetch_log WHERE status = 'ok'
+    ) GROUP BY repo
+)
+SELECT f.repo, f.first_day AS day, f.who FROM firsts f JOIN held h ON f.repo = h.repo
+WHERE list_contains(?::DATE[], f.first_day) AND h.since <= f.first_day - CAST(? AS INTEGER)
+  AND f.who NOT LIKE '%[bot]'
+ORDER BY f.repo, lower(f.who)
+"""
+
+
+def first_timers(conn: duckdb.DuckDBPyConnection, days: Iterable[dt.date],
+                 min_history_days: int = FIRST_TIMER_MIN_HISTORY_DAYS) -> dict[dt.date, dict[str, list[str]]]:
+    """Per day and repository, the authors whose first commit in the history held lands on that day."""
+    out: dict[dt.date, dict[str, list[str]]] = {}
+    for repo, day, who in conn.execute(FIRST_TIMERS_SQL, [sorted(set(days)), int(min_history_days)]).fetchall():
+        out.setdefault(day, {}).setdefault(repo, []).append(who)
+    return out
 
 
 class DayReader:
@@ -72,6 +107,7 @@ class DayReader:
         self.days = sorted(set(days))
         self._set = set(self.days)
         self._cache: dict[tuple[str, str, str], dict[dt.date, list[dict[str, Any]]]] = {}
+        self._first_timers: dict[dt.date, dict[str, list[str]]] | None = None
 
     def read(self, day: dt.date, table: str, extra_where: str = "", params: Iterable[Any] = ()) -> list[dict[str, Any]]:
         params = list(params)
@@ -90,9 +126,18 @@ class DayReader:
             self._cache[key] = by_day
         return copy.deepcopy(by_day.get(day, []))  # callers may change what they get
 
-    def load_day(self, day: dt.date) -> dict[str, list[dict[str, Any]]]:
+    def first_timers(self, day: dt.date) -> dict[str, list[str]]:
+        """Per repository, the first-time contributors of ``day`` (one query for all the reader's days)."""
+        if day not in self._set:
+            return first_timers(self.conn, [day]).get(day, {})
+        if self._first_timers is None:
+            self._first_timers = first_timers(self.conn, self.days)
+        return copy.deepcopy(self._first_timers.get(day, {}))
+
+    def load_day(self, day: dt.date) -> dict[str, Any]:
         """Everything the context of ``day`` is built from (the arguments of ``report.context.build_context``)."""
-        return {name: self.read(day, table) for name, table in DAY_TABLES.items()}
+        return {**{name: self.read(day, table) for name, table in DAY_TABLES.items()},
+                "first_timers": self.first_timers(day)}
 
 
 @contextlib.contextmanager
@@ -106,6 +151,6 @@ def read_day(conn: duckdb.DuckDBPyConnection, table: str, day: dt.date, extra_wh
     return DayReader(conn).read(day, table, extra_where, params)
 
 
-def load_day(conn: duckdb.DuckDBPyConnection | DayReader, day: dt.date) -> dict[str, list[dict[str, Any]]]:
+def load_day(conn: duckdb.DuckDBPyConnection | DayReader, day: dt.date) -> dict[str, Any]:
     """Everything the report of ``day`` is made of."""
     return (conn if isinstance(conn, DayReader) else DayReader(conn)).load_day(day)

@@ -10,7 +10,8 @@ Served with GitHub's semantics (as far as the digest uses them):
   never more than 3000 files in all.
 - ``GET /repos/{o}/{r}/issues``: items of every day's ``issues.json``; ``state`` (open|closed|all, default
   open), ``sort`` (created|updated, default created), ``direction`` (default desc), ``since`` (updated_at >=
-  since), ``per_page``, ``page``. Recorded items may lack dates: a null ``updated_at`` counts as
+  since), ``per_page``, ``page``; with the items of every day's ``updated.json`` too (issues and PRs updated on
+  that day, new or not: an item in several files is served as its latest update). Recorded items may lack dates: a null ``updated_at`` counts as
   ``created_at``, a null ``created_at`` as the start of the day whose file holds the item.
 - ``GET /repos/{o}/{r}/pulls``: items of every day's ``pulls.json`` plus pull requests derived from
   ``issues.json`` items carrying ``pull_request``; ``state``, ``sort`` (created|updated), ``direction``,
@@ -155,8 +156,27 @@ def load_replay(replay_dir: str | Path) -> dict[str, _Repo]:
                 f = repo_dir / name
                 if f.exists():
                     for item in json.loads(f.read_text(encoding="utf-8")):
-                        target[int(item["number"])] = (item, day)
+                        _keep_latest(target, int(item["number"]), item, day)
+            upd = repo_dir / "updated.json"
+            if upd.exists():
+                for item in json.loads(upd.read_text(encoding="utf-8")):
+                    _keep_latest(repo.issues, int(item["number"]), item, day)
     return repos
+
+
+def _keep_latest(target: dict[int, tuple[dict[str, Any], str]], number: int, item: dict[str, Any], day: str) -> None:
+    """Keep the version of an issue last updated (the same issue can be in issues.json and updated.json)."""
+    old = target.get(number)
+    if old is None:
+        target[number] = (item, day)
+        return
+    def when(it: dict[str, Any], d: str) -> dt.datetime:
+        try:
+            return _ts(it.get("updated_at")) or _ts(it.get("created_at")) or _day_start(d)
+        except (ValueError, AttributeError, TypeError):
+            return _day_start(d)
+    if when(item, day) >= when(*old):
+        target[number] = (item, day)
 
 
 def _committer_date(item: dict[str, Any]) -> dt.datetime:

@@ -12,6 +12,10 @@
 ``pull``    ``GET /repos/{o}/{r}/pulls?state=closed&sort=updated&direction=desc&per_page=100``, stopped the
             same way at the first page reaching ``updated_at`` < range start (merging a PR updates it, so every
             PR merged in the range is before that point). Only merged ones are yielded.
+``discussion`` ``GET /repos/{o}/{r}/issues?state=all&since=<range start>&sort=updated&direction=desc&per_page=100``:
+            the issues and pull requests updated since the range start (``since`` filters by ``updated_at``, so
+            every page is needed: the listing ends where the updates do). GitHub gives only the *last* update of
+            an item: an item updated in the range and again after it is listed with the later date.
 ``release`` ``GET /repos/{o}/{r}/releases?per_page=100`` (newest created first), stopped at the first page
             reaching a release created more than 30 days before the range start (see ``RELEASE_GRACE``).
 
@@ -132,6 +136,19 @@ def merged_pulls(client: GitHubClient, repo: RepoSpec, start: dt.datetime, per_p
             raise Unavailable(
                 f"{repo.repo}: merged pull requests are not available (GitHub returned {exc.status} for the pull request listing)"
             ) from None
+        raise
+
+
+def updated(client: GitHubClient, repo: RepoSpec, start: dt.datetime, per_page: int) -> Iterator[tuple[str, Any]]:
+    """(listing URL, item) of issues and pull requests updated since ``start``, last updated first, once each."""
+    query = {'state': 'all', 'since': _iso(start), 'sort': 'updated', 'direction': 'desc', 'per_page': per_page}
+    url = f"{repo_base(client, repo)}/issues?{urlencode(query)}"
+    try:
+        for item in _numbered(client.pages(url, stop_key="updated_at", start=start)):
+            yield url, item
+    except GitHubHTTPError as exc:
+        if exc.status in (404, 410):
+            raise Unavailable(f"{repo.repo}: issues are not available (GitHub returned {exc.status} for the updated-issue listing)") from None
         raise
 
 

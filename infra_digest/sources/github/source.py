@@ -6,7 +6,11 @@ Per repository and requested days, one listing per endpoint for the whole range 
 - a commit belongs to the day of its *committer* date;
 - an issue listing item (issue or pull request) to the day of its ``created_at`` (items without one, seen
   only in recorded data, are placed by :mod:`infra_digest.sources.placement`, with a note);
-- a pull listing item to the day of its ``merged_at``.
+- a pull listing item to the day of its ``merged_at``;
+- a release to the day of its ``published_at`` (``releases=True``; drafts never);
+- an item of the updated-issue listing (``hot=True``: issues and PRs updated in the range, new or not, with their
+  ``comments`` and ``reactions``) to the day of its ``updated_at``, as a ``discussion`` event. The batch's
+  ``stats["discussions"]`` is present exactly when that listing was read.
 
 Every item is validated (:mod:`infra_digest.sources.validate`) before it is kept: an item that breaks a rule
 fails the day it belongs to (every requested day when its day cannot be told), with a message naming the URL,
@@ -53,6 +57,7 @@ class _Day:
     issues: list[dict[str, Any]] = field(default_factory=list)
     pulls: list[dict[str, Any]] = field(default_factory=list)
     releases: list[dict[str, Any]] = field(default_factory=list)
+    discussions: list[dict[str, Any]] = field(default_factory=list)  # issues and PRs updated in the day
     notes: list[str] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=dict)
     error: str | None = None
@@ -72,7 +77,7 @@ class GitHubSource:
     name = "github"
 
     def __init__(self, client: GitHubClient | None = None, *, per_page: int = 100, tz: dt.tzinfo = dt.timezone.utc,
-                 releases: bool = False, **legacy: Any) -> None:
+                 releases: bool = False, hot: bool = False, **legacy: Any) -> None:
         record_dir = legacy.pop("record_dir", None)
         if client is None:
             client = GitHubClient.from_options(**legacy)
@@ -83,6 +88,7 @@ class GitHubSource:
         self.per_page = max(1, min(100, int(per_page)))
         self.tz = tz
         self.releases = releases  # also list releases (one more listing per repository)
+        self.hot = hot  # also list the issues and PRs updated in the range (one more listing per repository)
         self._record_dir = Path(record_dir) if record_dir else None
 
     def __repr__(self) -> str:  # never shows the token
@@ -125,10 +131,13 @@ class GitHubSource:
                 + [RawEvent("issue", str(it["number"]), it) for it in data.issues]
                 + [RawEvent("pull", str(it["number"]), it) for it in data.pulls]
                 + [RawEvent("release", it["tag_name"], it) for it in data.releases]
+                + [RawEvent("discussion", str(it["number"]), it) for it in data.discussions]
             )
             stats.update(commits=len(data.details), issues=len(data.issues), pulls=len(data.pulls))
             if self.releases:
                 stats["releases"] = len(data.releases)
+            if self.hot:  # present only when the listing was read: absent = not recorded, never "none"
+                stats["discussions"] = len(data.discussions)
             yield DayBatch(repo=repo.repo, day=d, events=events, error=data.error,
                            notes=[redact(n, ERROR_LIMIT) for n in data.notes], stats=stats)
 
@@ -303,12 +312,36 @@ class GitHubSource:
             except listings.Unavailable as note:
                 for data in per_day.values():
                     data.notes.append(str(note))
+            # 5) issues and pull requests updated in a requested day (hot discussions), by updated_at
+            stage = "updated-issue listing"
+            try:
+                seen_numbers: set[int] = set()
+                for i, (url, item) in enumerate(listings.updated(client, repo, start, self.per_page) if self.hot else ()):
+                    where = f"GET {client.path_of(url)}"
+                    notes = []
+                    try:
+                        item = validate.discussion(item, where, notes=notes, index=i)
+                    except validate.Invalid as exc:
+                        d = self._day_of(validate.safe_ts(item.get("updated_at") if isinstance(item, dict) else None))
+                        if d is None:
+                            invalid(exc)
+                        elif d in per_day:
+                            invalid(exc, [d])
+                        continue
+                    d = self._day_of(validate.safe_ts(item["updated_at"]))
+                    if d in per_day and item["number"] not in seen_numbers:
+                        seen_numbers.add(item["number"])
+                        per_day[d].discussions.append(item)
+                        per_day[d].notes.extend(notes)
+            except listings.Unavailable as note:
+                for data in per_day.values():
+                    data.notes.append(str(note))
         except GitHubFetchError as exc:
             fail(self._error_message(repo, exc, stage))
             return per_day, client.stats.since(before)
         range_stats = client.stats.since(before)
 
-        # 5) commit details, day by day; a request failure ends the repository: that day and the later ones fail
+        # 6) commit details, day by day; a request failure ends the repository: that day and the later ones fail
         for i, d in enumerate(wanted):
             data = per_day[d]
             if data.error is not None:
