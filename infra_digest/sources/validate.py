@@ -327,11 +327,9 @@ def _reactions(c: _Check, p: dict[str, Any]) -> None:
 
 
 def discussion(payload: Any, where: str, *, notes: list[str] | None = None, index: int | None = None) -> dict[str, Any]:
-    """An item of the updated-issue listing (``issues?since=...&sort=updated``): an issue item whose
-    ``updated_at`` is required (it places the item on its day)."""
-    p = issue(payload, where, notes=notes, index=index)
-    check_ts(p.get("updated_at"), where, item_label("issue", p, index), "updated_at", required=True)
-    return p
+    """An item of the updated-issue listing (``issues?since=...&sort=updated``): an issue item (its
+    ``updated_at`` places it on its day; the source leaves an item without one out, with a note)."""
+    return issue(payload, where, notes=notes, index=index)
 
 
 def pull(payload: Any, where: str, *, notes: list[str] | None = None, index: int | None = None) -> dict[str, Any]:

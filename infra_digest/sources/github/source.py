@@ -328,7 +328,11 @@ class GitHubSource:
                         elif d in per_day:
                             invalid(exc, [d])
                         continue
-                    d = self._day_of(validate.safe_ts(item["updated_at"]))
+                    d = self._day_of(validate.safe_ts(item.get("updated_at")))
+                    if d is None:
+                        for data in per_day.values():
+                            data.notes.append(f"{where}: issue #{item['number']} has no updated_at: left out of the hot discussions")
+                        continue
                     if d in per_day and item["number"] not in seen_numbers:
                         seen_numbers.add(item["number"])
                         per_day[d].discussions.append(item)
