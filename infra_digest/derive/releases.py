@@ -28,6 +28,7 @@ _BY_IN = re.compile(r"\s+(?:by\s+@[\w-]+(?:\s*(?:,|and)\s*@[\w-]+)*)?\s*(?:in\s+
 _URL = re.compile(r"https?://\S+|www\.\S+", re.I)
 _MD_LINK = re.compile(r"\[([^\]\n]{0,200})\]\([^)\n]{0,500}\)")
 _NOISE = re.compile(r"^\s*(?:\*\*)?(full changelog|new contributors|what's changed|contributors)\b", re.I)
+_SKIP_SECTION = re.compile(r"^\s*(?:\*\*)?(full changelog|new contributors|contributors)\b", re.I)
 _HTML = re.compile(r"<[^>\n]{0,200}>")
 _MENTION_BY = re.compile(r"\s+by\s+@[\w-]+\s*$", re.I)
 _EMPH = re.compile(r"[*_`~]+")
@@ -59,7 +60,15 @@ def notes_items(body: str | None) -> list[str]:
     if not isinstance(body, str) or not body.strip():
         return []
     text = re.sub(r"<!--.*?(?:-->|$)", "", body[:NOTES_SCAN], flags=re.S)
-    lines = [ln for ln in text.splitlines() if ln.strip()]
+    lines, skipping = [], False
+    for ln in text.splitlines():
+        if not ln.strip():
+            continue
+        if _HEADING.match(ln):  # a "New Contributors" or "Full Changelog" section is skipped to the next heading
+            skipping = bool(_SKIP_SECTION.match(_HEADING.sub("", ln)))
+            lines.append(ln)
+        elif not skipping:
+            lines.append(ln)
     bullets = [ln for ln in lines if _BULLET.match(ln) and not _NOISE.match(_BULLET.sub("", ln))]
     items: list[str] = []
     if bullets:
