@@ -26,6 +26,7 @@ from infra_digest.report.relate import Link, relate_day
 from infra_digest.report.links import AUTOLINK_TEXT, DEFAULT_WEB_ORIGIN, normalize_origin, safe_url
 from infra_digest.text import clean_text
 
+_TAG_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+@/-]{0,199}")
 NIGHTLIES_SHOWN = 3      # nightlies linked on their one line, the rest counted
 FIRST_TIMERS_SHOWN = 5   # first-time contributors named per repository, the rest counted
 _NEWLINES = re.compile(r"[\r\n\u2028\u2029]+")
@@ -311,7 +312,9 @@ class _MdLines:
 
     # -- beyond commits: releases, hot discussions, first-time contributors (issue 17) --------------------
     def _release_link(self, rel: Release) -> str:
-        return self.link(f"`{md_code(rel.tag)}`", rel.url)
+        """The tag in a code span (tags are identifiers), or as escaped text when it is not one (no raw HTML)."""
+        label = f"`{md_code(rel.tag)}`" if _TAG_NAME.fullmatch(rel.tag) else md_escape(rel.tag)
+        return self.link(label, rel.url)
 
     def releases(self, r: RepoDay) -> list[str]:
         """One line per release of the day (newest first), the nightlies folded into one line."""
