@@ -114,10 +114,10 @@ def replay(tmp_path: Path) -> Path:
     return root
 
 
-def ingest(conn: duckdb.DuckDBPyConnection, source, days: list[dt.date]) -> None:
+def ingest(conn: duckdb.DuckDBPyConnection, source, days: list[dt.date], specs=SPECS) -> None:
     """What the ingest stage does, with the one call it gains for the tables of issue 17 (``derive_extra``)."""
-    keys = [PartitionKey(d, s.repo) for s in SPECS for d in days]
-    got = collect(source, {s.repo: s for s in SPECS}, keys, NOW)
+    keys = [PartitionKey(d, s.repo) for s in specs for d in days]
+    got = collect(source, {s.repo: s for s in specs}, keys, NOW)
     ok = [PartitionKey(k["day"], k["repo"]) for k in got.ok_keys]
     events = [e for e in got.events if {"repo": e["repo"], "day": e["day"]} in got.ok_keys]
     core = derive_core_rows(events, ok)
@@ -248,3 +248,21 @@ def test_html_links_only_into_github_and_escapes_tags(replay: Path):
     # with a GitHub Enterprise origin, github.com release links are text
     ghe = build_report(conn, D, "en", SPECS, NOW, web_origin="https://ghe.example.com")["markdown"]
     assert "releases/tag" not in ghe and "`v1.2.0`" in ghe
+
+
+def test_the_demo_day_has_releases_and_hot_discussions():
+    from infra_digest.watchlist import load_watchlist
+
+    demo = Path(__file__).resolve().parents[1] / "infra_digest" / "demo" / "replay"
+    day = dt.date(2026, 3, 2)
+    specs = [s for s in load_watchlist() if (demo / f"{day}" / s.dirname).is_dir()]
+    conn = duckdb.connect()
+    apply_ddl(conn)
+    ingest(conn, ReplaySource(demo), [day], specs)
+    md = build_report(conn, day, "zh", specs, NOW)["markdown"]
+    vllm = section(md, "vllm-project/vllm")
+    assert vllm.splitlines()[2].startswith("- **发布** [`v0.17.0`](https://github.com/vllm-project/vllm/releases/tag/v0.17.0)")
+    assert "v0.17.1" not in md  # the draft
+    assert "**热议** (3)" in vllm and "#34102" in vllm and "54 评论 · 31 回应" in vllm
+    assert "- **每日构建** (2)" in section(md, "flashinfer-ai/flashinfer")
+    assert "预发布" in section(md, "sgl-project/sglang")

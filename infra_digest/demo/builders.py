@@ -126,3 +126,33 @@ def write_replay(root: Path, commits: Iterable[tuple[str, dict]] = (), issues: I
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "issues.json").write_text(json.dumps(items, indent=1, ensure_ascii=False), encoding="utf-8")
     return root
+
+
+def release(repo: str, tag: str, published_at: str | None, *, name: str | None = None, body: str = "",
+            prerelease: bool = False, draft: bool = False, login: str = "release-bot") -> dict[str, Any]:
+    """An item of ``GET /repos/{o}/{r}/releases``."""
+    return {"url": f"{API}/{repo}/releases/{fake_sha(repo, tag)[:8]}", "html_url": f"https://github.com/{repo}/releases/tag/{tag}",
+            "tag_name": tag, "target_commitish": "main", "name": name or tag, "draft": draft, "prerelease": prerelease,
+            "created_at": published_at or "2026-03-01T00:00:00Z", "published_at": published_at,
+            "author": {"login": login}, "body": body}
+
+
+def updated(repo: str, number: int, title: str, *, created_at: str, updated_at: str, comments: int, reactions: int,
+            login: str = "octocat", pull_request: bool = False) -> dict[str, Any]:
+    """An item of ``GET /repos/{o}/{r}/issues?state=all&since=...&sort=updated`` with its counts."""
+    item = issue(repo, number, title, login=login, created_at=created_at, pull_request=pull_request)
+    item.update(updated_at=updated_at, comments=comments,
+                reactions={"url": f"{API}/{repo}/issues/{number}/reactions", "total_count": reactions, "+1": reactions,
+                           "-1": 0, "laugh": 0, "hooray": 0, "confused": 0, "heart": 0, "rocket": 0, "eyes": 0})
+    return item
+
+
+def write_lists(root: Path, name: str, items: Iterable[tuple[str, str, dict]]) -> None:
+    """Write ``(day, repo, item)`` triples into that day's ``name`` (``releases.json``, ``updated.json``)."""
+    by_folder: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for day, repo, item in items:
+        by_folder[(day, repo)].append(item)
+    for (day, repo), listed in by_folder.items():
+        folder = Path(root) / day / repo.replace("/", "__")
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(json.dumps(listed, indent=1, ensure_ascii=False), encoding="utf-8")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from infra_digest.demo.builders import commit, fake_sha, issue, write_replay
+from infra_digest.demo.builders import commit, fake_sha, issue, release, updated, write_lists, write_replay
 
 DAY = "2026-03-02"
 OUT = Path(__file__).resolve().parent / "replay"
@@ -103,9 +103,33 @@ def build(out: Path = OUT) -> Path:
                           body="In the sparse FP8 decoding kernel, the KV cache is dequantized from FP8 to BF16 before RoPE is applied. "
                                "Would an FP8 RoPE avoid the extra dequantize cost?")),
     ]
+    releases = [
+        (DAY, vllm, release(vllm, "v0.17.0", t("18:05"), name="vLLM v0.17.0",
+                            body="## Highlights\n* NVFP4 CUTLASS MoE path for SM120 by @priya in https://github.com/vllm-project/vllm/pull/35988\n"
+                                 "* Faster CUDA graph capture for DeepSeek-V3 MLA decode\n* ROCm: fused MoE fixes for MI355 with FP8 weights\n\n"
+                                 "**Full Changelog**: https://github.com/vllm-project/vllm/compare/v0.16.1...v0.17.0")),
+        (DAY, vllm, release(vllm, "v0.17.1", None, draft=True)),  # a draft: never shown
+        (DAY, sgl, release(sgl, "v0.5.10rc0", t("12:30"), prerelease=True,
+                           body="Release candidate for v0.5.10: Ascend diffusion preview, NVFP4 MoE on SM120.")),
+        (DAY, fi, release(fi, "nightly-v0.6.5-20260302", t("01:10"), prerelease=True)),
+        (DAY, fi, release(fi, "nightly-v0.6.5-20260302.1", t("13:10"), prerelease=True)),
+    ]
+    hot = [  # issues and PRs updated on the day, new or not, with their counts (all invented)
+        (DAY, vllm, updated(vllm, 34102, "[RFC]: Deprecate V0 sampler paths", created_at="2026-01-20T10:00:00Z",
+                            updated_at=t("16:44"), comments=54, reactions=31, login="core-dev")),
+        (DAY, vllm, updated(vllm, 36031, "[Bug]: NVFP4 checkpoint outputs NaN on RTX PRO 6000 Blackwell (SM120)",
+                            created_at=t("06:12"), updated_at=t("19:02"), comments=9, reactions=4, login="gpu-tinkerer")),
+        (DAY, vllm, updated(vllm, 35870, "[Kernel] FlashInfer MLA for SM100", created_at="2026-02-25T09:00:00Z",
+                            updated_at=t("11:30"), comments=12, reactions=2, login="mla-dev", pull_request=True)),
+        (DAY, sgl, updated(sgl, 18800, "[Feature] Speculative decoding with EAGLE-3 for Qwen3", created_at="2026-02-10T08:00:00Z",
+                           updated_at=t("09:15"), comments=23, reactions=17, login="spec-fan")),
+    ]
     if out.exists():
         shutil.rmtree(out)
-    return write_replay(out, commits, issues)
+    root = write_replay(out, commits, issues)
+    write_lists(root, "releases.json", releases)
+    write_lists(root, "updated.json", hot)
+    return root
 
 
 if __name__ == "__main__":
