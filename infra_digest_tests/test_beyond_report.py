@@ -173,6 +173,9 @@ def test_report_opens_each_repository_with_its_releases_and_shows_hot_discussion
     # acme/other did not record its updated-issue listing: no hot section, and never "none"
     other = section(md, "acme/other")
     assert "Hot" not in other and "none" not in other.lower()
+    stats = build_report(history, D, "en", SPECS, NOW)["stats"]
+    assert stats["hot"] == {"acme/kernels": [60], "acme/other": None, "acme/quiet": None}
+    assert stats["releases"] == {"acme/kernels": ["v1.3.0rc1", "v1.2.0", "nightly-20260310.1", "nightly-20260310"]}
     # a release is a highlight candidate; a nightly never
     highlights = md.split("## Highlights", 1)[1].split("\n## ", 1)[0]
     assert "**kernels** Release [`v1.2.0`]" in highlights and "nightly" not in highlights

@@ -81,6 +81,11 @@ def build_report(reader: DayReader | duckdb.DuckDBPyConnection, day: dt.date, la
         "llm_status": llm_status(sections, items),
         "ranking": ranking.as_stats(),   # the highlights with the reasons of their scores, the repository order
         "links": links_as_stats(links),  # every link between items, with what backs it
+        # beyond commits (issue 17): releases shown, and per repository the hot discussions shown, or None when
+        # the source did not record the updated-issue listing (not recorded is not "none")
+        "releases": {r.repo: [x.tag for x in r.releases] for r in ctx.repos if r.releases},
+        "hot": {r.repo: ([d.number for d in r.hot] if r.hot_recorded else None) for r in ctx.repos},
+        "first_timers": {r.repo: list(r.first_timers) for r in ctx.repos if r.first_timers},
     }
     return {"day": day, "lang": lang, "markdown": md, "html": html, "generated_at": generated_at,
             "summarizer": summarizer, "stats": stats}
