@@ -127,3 +127,36 @@ def test_derive_extra_fills_every_table():
     assert set(out) == set(EXTRA_TABLES)
     assert [len(out[t]) for t in EXTRA_TABLES] == [1, 1, 1]
     assert derive_extra(R, D, [], {}) == {t: [] for t in EXTRA_TABLES}  # an empty partition clears its rows
+
+
+def test_derive_extra_never_raises_on_odd_values():
+    odd = [None, True, -1, 2**70, 1.5, "", "x" * 10_000, "\u202e\x00", [], [1], {}, {"a": 1}]
+    fields = ("tag_name", "name", "body", "draft", "prerelease", "published_at", "created_at", "lightweight",
+              "target_commitish", "author", "number", "title", "updated_at", "comments", "reactions", "user",
+              "pull_request", "state")
+    for value in odd:
+        for f in fields:
+            payload = {"tag_name": "v1", "number": 1, "updated_at": "2026-01-06T10:00:00Z", f: value}
+            derive_extra(R, D, [ev("release", "v1", payload), ev("discussion", "1", payload), ev("release", "x", value)],
+                         {"commits": [{"sha": "a" * 40, "title": value, "message": value}], "issues": [{"number": 1, "body": value}]})
+
+
+def test_combined_source_keeps_git_tags_github_does_not_list():
+    from infra_digest.sources.base import DayBatch, RawEvent
+    from infra_digest.sources.combined import CombinedSource
+    from infra_digest.watchlist import RepoSpec
+
+    class Fixed:
+        def __init__(self, name, events):
+            self.name, self.events = name, events
+
+        def fetch(self, repo, days):
+            return iter([DayBatch(repo.repo, d, list(self.events), stats={"discussions": 0} if self.name == "github" else {})
+                         for d in days])
+
+    git = Fixed("git", [RawEvent("release", "v1", {"tag_name": "v1", "lightweight": True}),
+                        RawEvent("release", "v2", {"tag_name": "v2"})])
+    gh = Fixed("github", [RawEvent("release", "v2", {"tag_name": "v2", "name": "GitHub's"})])
+    [batch] = CombinedSource(git, gh).fetch(RepoSpec(R, "K"), [D])
+    assert sorted((e.id, e.payload.get("name")) for e in batch.events) == [("v1", None), ("v2", "GitHub's")]
+    assert batch.stats["discussions"] == 0

@@ -53,7 +53,7 @@ def scan(texts: Iterable[str], own_repo: str, own_number: int | None = None,
     read = 0
     own = own_repo.lower()
     for text in texts:
-        if not text:
+        if not isinstance(text, str) or not text:
             continue
         for m in REF.finditer(text[:SCAN_CHARS]):
             read += 1
@@ -69,12 +69,12 @@ def scan(texts: Iterable[str], own_repo: str, own_number: int | None = None,
 
 
 def title_key(title: str | None) -> str:
-    return PR_SUFFIX.sub("", title or "").strip().casefold()
+    return PR_SUFFIX.sub("", title if isinstance(title, str) else "").strip().casefold()
 
 
 def reverted_title(title: str | None) -> str | None:
     """The title a 'Revert "X"' title names (``title_key`` form), else None."""
-    m = REVERT.match(title or "")
+    m = REVERT.match(title) if isinstance(title, str) else None
     return title_key(m.group(1)) if m else None
 
 
@@ -84,7 +84,7 @@ def revert_pairs(items: Iterable[tuple[Any, str | None]]) -> list[tuple[Any, Any
     items = list(items)
     by_title: dict[str, Any] = {}
     for key, title in items:
-        if title:
+        if isinstance(title, str) and title:
             by_title.setdefault(title_key(title), key)
     out = []
     for key, title in items:

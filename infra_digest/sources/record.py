@@ -150,7 +150,9 @@ def write_batch(record_dir: str | Path, repo: RepoSpec, batch: DayBatch) -> Path
     folder = write_day(record_dir, repo.repo, batch.day, commits_list=listing, commit_details=details, issues=issues,
                        pulls=pulls, releases=releases, discussions=discussions)
     update_manifest(record_dir, repo.repo, repo.branch, batch.day,
-                    {"commits": len(details), "issues_json_items": len(issues), "pulls_json_items": len(pulls)})
+                    {"commits": len(details), "issues_json_items": len(issues), "pulls_json_items": len(pulls),
+                     **({"releases": len(releases)} if releases else {}),
+                     **({"updated_json_items": len(discussions)} if discussions is not None else {})})
     return folder
 
 

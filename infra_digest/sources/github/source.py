@@ -21,8 +21,9 @@ steps run (commit listing, issue listing, pull listing, commit details).
 
 Stats per batch (``DayBatch.stats``): the client's request stats (``requests``, ``not_modified``, ``retries``,
 ``cache_hits``, ``rate_limit_waits``) for the listings in the first batch yielded and for each commit detail in
-its own day, plus ``commits``, ``issues``, ``pulls`` (events in the batch): summing the batches gives the
-repository's total.
+its own day, plus ``commits``, ``issues``, ``pulls`` (events in the batch), ``releases`` (with ``releases=True``) and
+``discussions`` (with ``hot=True``; absent otherwise, so readers can tell "not recorded" from "none"): summing the
+batches gives the repository's total.
 """
 
 from __future__ import annotations
