@@ -269,3 +269,22 @@ def test_the_demo_day_has_releases_and_hot_discussions():
     assert "**热议** (3)" in vllm and "#34102" in vllm and "54 评论 · 31 回应" in vllm
     assert "- **每日构建** (2)" in section(md, "flashinfer-ai/flashinfer")
     assert "预发布" in section(md, "sgl-project/sglang")
+
+
+def test_a_repository_with_only_a_release_gets_its_section_and_a_highlight():
+    from infra_digest.models import DaySummary
+    from infra_digest.report.context import build_context
+    from infra_digest.report.render import plan_day, render
+
+    log = [{"repo": s.repo, "status": "ok", "stats": {}, "notes": []} for s in SPECS]
+    rel = {"repo": "acme/quiet", "day": D, "tag": "v3.0.0", "name": None, "url": "https://github.com/acme/quiet/releases/tag/v3.0.0",
+           "published_at": NOW, "prerelease": False, "nightly": False, "lightweight": False, "notes_excerpt": "Big one",
+           "notes_items": 1}
+    ctx = build_context(D, SPECS, [], [], [], [], log, releases=[rel])
+    plan = plan_day(ctx)
+    md, html = render(ctx, DaySummary(), "en", generated_at="x", sources_line="x", summarizer_line="x", plan=plan)
+    assert "### [acme/quiet]" in md and "- **Release** [`v3.0.0`](https://github.com/acme/quiet/releases/tag/v3.0.0): Big one" in md
+    assert "**quiet** Release [`v3.0.0`]" in md.split("## Highlights", 1)[1].split("\n## ", 1)[0]
+    assert "[acme/quiet]" not in md.split("**No activity**", 1)[1]
+    assert plan[1].repo_order[0] == "acme/quiet"  # the only repository with something to show comes first
+    assert '<a href="https://github.com/acme/quiet/releases/tag/v3.0.0"><code>v3.0.0</code></a>' in html
