@@ -160,3 +160,12 @@ def test_combined_source_keeps_git_tags_github_does_not_list():
     [batch] = CombinedSource(git, gh).fetch(RepoSpec(R, "K"), [D])
     assert sorted((e.id, e.payload.get("name")) for e in batch.events) == [("v1", None), ("v2", "GitHub's")]
     assert batch.stats["discussions"] == 0
+
+
+def test_a_fix_of_an_issue_closed_on_the_day_carries_the_closing_event():
+    core = {"commits": [{"sha": "a" * 40, "title": "Fix it (#20)", "message": "Fix it (#20)\n\nFixes #10 and #11", "pr_number": 20}]}
+    events = [ev("discussion", "10", {"number": 10, "state": "closed", "closed_at": "2026-01-06T09:01:00Z"}),
+              ev("issue", "11", {"number": 11, "state": "closed", "closed_at": "2026-01-05T09:01:00Z"})]  # closed before
+    rows = {(r["to_id"], r["kind"]): r["closed_at"] for r in derive_references(R, D, core, events)}
+    assert rows[("10", "fixes")] == dt.datetime(2026, 1, 6, 9, 1, tzinfo=dt.timezone.utc)
+    assert rows[("11", "mentions")] is None

@@ -191,7 +191,7 @@ def test_cross_repository_reference_in_report_table_and_queries(history):
     history.execute("SET VARIABLE repo = 'acme/other'")
     history.execute("SET VARIABLE number = '5'")
     fixed = history.execute((QUERIES / "30_what_fixed_this_issue.sql").read_text()).fetchall()
-    assert len(fixed) == 1 and fixed[0][1] == "acme/kernels" and fixed[0][6] == "Fix NVFP4 crash on SM120 (#30)"
+    assert len(fixed) == 1 and fixed[0][1] == "acme/kernels" and fixed[0][7] == "Fix NVFP4 crash on SM120 (#30)"
     history.execute("SET VARIABLE id = '5'")
     linked = history.execute((QUERIES / "31_everything_linked_to_an_item.sql").read_text()).fetchall()
     kinds = {(r[1], r[2], r[3]) for r in linked}

@@ -29,5 +29,5 @@ def derive_extra(repo: str, day: dt.date, raw_events: Iterable[Mapping[str, Any]
     return {
         "core.releases": derive_releases(repo, day, events),
         "core.discussions": derive_discussions(repo, day, events, tz),
-        "core.references": derive_references(repo, day, core_rows),
+        "core.references": derive_references(repo, day, core_rows, events),
     }

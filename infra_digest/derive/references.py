@@ -10,7 +10,10 @@ of the same repository and day titled X (:func:`revert_pairs`).
 written in its commits (title and message), its pull requests and issues (title and body), and its reverts. The
 links that need several repositories or the classifier (the same author on the same day in several
 repositories, the same hardware + precision on problem items) are computed where all of those are at hand: at
-report time (``report.relate``) and by ``sql/queries/31_everything_linked_to_an_item.sql``.
+report time (``report.relate``) and by ``sql/queries/31_everything_linked_to_an_item.sql``. Closing events: the
+issue listings give an issue's ``state`` and ``closed_at`` but not what closed it (that is the issue timeline, a
+request per issue, not read); a "fixes"/"closes" reference to an issue of the same repository shown closed on the
+same day carries that ``closed_at``.
 """
 
 from __future__ import annotations
@@ -100,16 +103,37 @@ def _rows(rows: Any, name: str) -> list[Mapping[str, Any]]:
     return [r for r in value or () if isinstance(r, Mapping)]
 
 
-def derive_references(repo: str, day: dt.date, core_rows: Any) -> list[dict[str, Any]]:
+def closed_in_day(day: dt.date, events: Iterable[Mapping[str, Any]], tz: dt.tzinfo = dt.timezone.utc) -> dict[int, dt.datetime]:
+    """Issue and PR numbers the partition's own issue data (``issue`` and ``discussion`` events) shows closed
+    within the day, with their ``closed_at``: the closing events the sources have."""
+    from infra_digest.sources.validate import safe_ts
+
+    out: dict[int, dt.datetime] = {}
+    for ev in events:
+        p = ev.get("payload") if isinstance(ev, Mapping) else None
+        if ev.get("kind") not in ("issue", "discussion") or not isinstance(p, Mapping) or p.get("state") != "closed":
+            continue
+        number, closed = p.get("number"), safe_ts(p.get("closed_at"))
+        if isinstance(number, int) and not isinstance(number, bool) and closed and closed.astimezone(tz).date() == day:
+            out[number] = closed
+    return out
+
+
+def derive_references(repo: str, day: dt.date, core_rows: Any, events: Iterable[Mapping[str, Any]] = ()) -> list[dict[str, Any]]:
     """``core.references`` rows of one (repo, day) from its core rows (``CoreRows``, or a mapping with
-    ``commits``, ``pull_requests``, ``issues``): one per (item, referred item, kind), the strongest kind kept."""
+    ``commits``, ``pull_requests``, ``issues``): one per (item, referred item, kind), the strongest kind kept.
+    ``events``: the partition's raw events; a "fixes"/"closes" reference to an issue of the repository that they
+    show closed on the day gets ``closed_at`` (the closing event), else it is NULL."""
+    closed = closed_in_day(day, events)
     out: dict[tuple, dict[str, Any]] = {}
     strength = {"reverts": 0, "fixes": 1, "closes": 2, "mentions": 3}
 
     def add(from_kind: str, from_id: str, kind: str, to_repo: str, to_kind: str, to_id: str, evidence: str) -> None:
         key = (from_kind, from_id, to_repo.lower(), to_kind, to_id)
+        closed_at = closed.get(int(to_id)) if (kind in ("fixes", "closes") and to_kind == "number"
+                                               and to_repo.lower() == repo.lower()) else None
         row = {"repo": repo, "day": day, "from_kind": from_kind, "from_id": from_id, "kind": kind,
-               "to_repo": to_repo, "to_kind": to_kind, "to_id": to_id, "evidence": evidence}
+               "to_repo": to_repo, "to_kind": to_kind, "to_id": to_id, "evidence": evidence, "closed_at": closed_at}
         old = out.get(key)
         if old is None or strength[kind] < strength[old["kind"]]:
             out[key] = row

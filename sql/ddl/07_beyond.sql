@@ -46,5 +46,7 @@ CREATE TABLE IF NOT EXISTS core.references (
     to_repo         VARCHAR NOT NULL,   -- owner/name (compare with lower(): "owner/repo#N" is read in any case)
     to_kind         VARCHAR NOT NULL,   -- number (an issue or PR number) | commit (a sha)
     to_id           VARCHAR NOT NULL,
-    evidence        VARCHAR NOT NULL    -- the text that backs it ("Fixes #12")
+    evidence        VARCHAR NOT NULL,   -- the text that backs it ("Fixes #12")
+    closed_at       TIMESTAMPTZ         -- fixes/closes: the referred issue of the same repository was closed on
+                                        -- the day, per the source's issue data (the closing event); else NULL
 );

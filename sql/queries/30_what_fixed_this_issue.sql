@@ -7,7 +7,7 @@ WITH target AS (
     SELECT r.* FROM core.references r, target t
     WHERE lower(r.to_repo) = t.repo AND r.to_kind = 'number' AND r.to_id = t.number AND r.kind IN ('fixes', 'closes')
 )
-SELECT r.day, r.repo, r.from_kind, r.from_id, r.kind, r.evidence,
+SELECT r.day, r.repo, r.from_kind, r.from_id, r.kind, r.evidence, r.closed_at,
        coalesce(c.title, p.title, i.title) AS title,
        coalesce(p.url, c.url, i.url) AS url,
        p.merged_at IS NOT NULL OR c.sha IS NOT NULL AS landed
