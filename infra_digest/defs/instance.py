@@ -123,9 +123,12 @@ def instance_for(db: str, say=None) -> dg.DagsterInstance:
 
 def guard(context: dg.AssetExecutionContext, db: str) -> None:
     """At the start of every asset: this instance records this history (bound on first use), or the run fails."""
+    from infra_digest.defs.liveness import tag_run
+
     root = getattr(context.instance, "root_directory", None)
     if not root or context.instance.is_ephemeral:
         return
+    tag_run(context.instance, context.run_id)  # runs launched by the daemon: which process runs them
     try:
         check_binding(root, db)
     except HistoryMismatch as exc:
