@@ -155,10 +155,12 @@ class Group:
 
 @dataclass(frozen=True)
 class Counts:
-    commits: int = 0
-    merged_prs: int = 0
-    new_prs: int = 0
-    issues: int = 0
+    """A repository's (or the day's) counts. ``None``: the source did not record that kind of item, which is not 0."""
+
+    commits: int | None = 0
+    merged_prs: int | None = 0   # pull requests merged in the day: PR objects, and "(#N)" squash commits
+    new_prs: int | None = 0
+    issues: int | None = 0
     changes: int = 0
 
     def as_dict(self) -> dict[str, int]:
@@ -219,7 +221,11 @@ class DayContext:
 
     @property
     def totals(self) -> Counts:
-        return Counts(**{k: sum(getattr(r.counts, k) for r in self.repos) for k in Counts.__dataclass_fields__})
+        """Sums over the repositories; a count no repository's source recorded is None."""
+        def total(k: str) -> int | None:
+            known = [getattr(r.counts, k) for r in self.repos if getattr(r.counts, k) is not None]
+            return sum(known) if known or not self.repos else None
+        return Counts(**{k: total(k) for k in Counts.__dataclass_fields__})
 
     @property
     def active_repos(self) -> list[str]:

@@ -456,7 +456,7 @@ def test_run_classify_good_and_malformed_lines():
     rows = [json.loads(x) for x in out.getvalue().splitlines()]
     assert rc == 1
     assert len(rows) == 5  # empty / whitespace-only lines are skipped
-    assert set(rows[0]) == {"change_type", "hardware", "precision", "topics", "models", "rules"}
+    assert set(rows[0]) == {"change_type", "hardware", "precision", "topics", "models", "flags", "rules"}
     assert rows[0]["precision"] == ["fp4"]
     assert rows[1]["line"] == 2 and "JSON" in rows[1]["error"]
     assert rows[2]["line"] == 4 and "object" in rows[2]["error"]

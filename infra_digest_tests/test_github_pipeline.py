@@ -4,6 +4,7 @@ reaches the database, the logs or the report."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -15,6 +16,18 @@ from infra_digest_tests.fakes.github_server import serve_replay, standard_faults
 
 TOKEN = "ghp_testtoken_never_printed_1234567890"
 CORE = {"core.commits": "sha", "core.pull_requests": "number", "core.issues": "number", "classified.changes": "item_id"}
+
+
+def recorded(replay_dir: Path) -> Path:
+    """Every watched repository has a folder for the day (absent is "not recorded", not "no activity")."""
+    from infra_digest.watchlist import load_watchlist
+
+    for spec in load_watchlist():
+        folder = replay_dir / DAY / spec.dirname
+        if not folder.is_dir():
+            folder.mkdir(parents=True)
+            (folder / "commits_list.json").write_text("[]")
+    return replay_dir
 
 
 def core_tables(db: Path) -> dict[str, list]:
@@ -34,6 +47,7 @@ def normalised_report(path: Path) -> str:
 
 @pytest.mark.parametrize("faults", [False, True], ids=["clean", "429-502-ratelimit"])
 def test_github_source_equals_replay(workdir: Path, replay_dir: Path, monkeypatch, capsys, faults):
+    recorded(replay_dir)
     assert run_cli("run", "--date", DAY, "--source", f"replay:{replay_dir}", "--db", "replay.duckdb", "--out", "replay") == 0
     # one 429, one 502 and one rate-limit reset for each repository that has data (each costs real seconds)
     script = standard_faults(["vllm-project/vllm", "flashinfer-ai/flashinfer", "NVIDIA/cutile-python"]) if faults else None
@@ -58,6 +72,7 @@ def test_github_source_equals_replay(workdir: Path, replay_dir: Path, monkeypatc
 
 
 def test_github_404_repository_keeps_previous_data_and_says_so(workdir: Path, replay_dir: Path, monkeypatch, capsys):
+    recorded(replay_dir)
     with serve_replay(replay_dir) as fake:
         monkeypatch.setenv("GITHUB_API_URL", fake.url)
         assert run_cli("run", "--date", DAY, "--source", "github", "--db", "gh.duckdb", "--out", "gh") == 0
@@ -73,9 +88,12 @@ def test_github_404_repository_keeps_previous_data_and_says_so(workdir: Path, re
 
 
 def test_record_then_replay_offline(workdir: Path, replay_dir: Path, monkeypatch):
+    # the fixture has folders for only some repositories: record mode writes one for every repository it
+    # fetched (empty lists included), so the capture replays with every repository-day answered
     with serve_replay(replay_dir) as fake:
         monkeypatch.setenv("GITHUB_API_URL", fake.url)
         assert run_cli("run", "--date", DAY, "--source", "github", "--record", "rec", "--db", "gh.duckdb", "--out", "gh") == 0
     assert (workdir / "rec" / DAY / "vllm-project__vllm" / "commits_list.json").exists()
+    assert json.loads((workdir / "rec" / DAY / "deepseek-ai__DeepGEMM" / "commits_list.json").read_text()) == []
     assert run_cli("run", "--date", DAY, "--source", "replay:rec", "--db", "rec.duckdb", "--out", "rec_out") == 0
     assert core_tables(workdir / "rec.duckdb") == core_tables(workdir / "gh.duckdb")

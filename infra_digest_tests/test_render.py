@@ -24,11 +24,25 @@ def _change(repo, n, ct, hw=(), prec=()):
             "precision": list(prec), "topics": [], "models": [], "rules": []}
 
 
+def _inline_tokens(markdown):
+    from markdown_it import MarkdownIt
+
+    out = []
+    for block in MarkdownIt("commonmark").enable(["strikethrough"]).parse(markdown):
+        out += [tok.type for tok in block.children or []]
+    return out
+
+
 def test_md_escape_neutralises_markup_and_links():
     s = md_escape("<img src=x onerror=alert(1)> [click](javascript:alert(1)) **bold** `code`\nnext")
-    assert "<" not in s and ">" not in s and "](" not in s.replace("\\](", "") and "\n" not in s
-    assert "\\[click\\]" in s and "\\*\\*bold\\*\\*" in s
-    assert "&lt;" in md_prose("<b>") and "\\[" in md_prose("[x](y)")
+    assert "<" not in s and "](" not in s.replace("\\](", "") and "\n" not in s
+    assert "[click\\](" in s and "\\*\\*bold\\*\\*" in s and "`code`" in s
+    tokens = _inline_tokens(s)
+    assert not {"html_inline", "link_open", "strong_open", "em_open", "image"} & set(tokens), tokens
+    # identifiers in code spans, "&" as it is, no HTML character reference but for "<"
+    assert md_escape("Fix test_add_rmsnorm & piecewise [Bug]") == "Fix `test_add_rmsnorm` & piecewise [Bug]"
+    assert "&amp;" not in md_prose("Build & dependencies") and "`<b>`" not in md_prose("<b>") and "&lt;b" in md_prose("<b>")
+    assert "[x\\](y)" in md_prose("[x](y)")
     assert str(html_prose("- a `b` <i>\n- c")) == "<ul>\n<li>a <code>b</code> &lt;i&gt;</li>\n<li>c</li>\n</ul>"
 
 

@@ -66,7 +66,7 @@ def test_only_the_github_origin_becomes_a_link(lang):
     assert "<img" not in md and "<script" not in md and "<b>" not in md
     assert "<img" not in html and "<script>alert" not in html and "&lt;img src=x onerror=alert(3)&gt;" in html
     # untrusted URL-like text is shown, as code, never as a link
-    assert "`https://evil.example/phish)`" in md and "`www.evil-example.com`" in md and "`admin@evil.example`" in md
+    assert "`https://evil.example/phish`" in md and "`www.evil-example.com`" in md and "`admin@evil.example`" in md
 
 
 def test_an_enterprise_origin_is_the_only_link_target():

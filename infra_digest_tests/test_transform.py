@@ -10,7 +10,7 @@ import pytest
 from infra_digest.demo.builders import commit, issue, write_replay
 from infra_digest.sources.replay import ReplaySource
 from infra_digest.sources.base import SourceError
-from infra_digest.transform import commit_row, derive_core, pr_number_from_title
+from infra_digest.transform import CoreRowError, commit_row, derive_core, pr_number_from_title
 from infra_digest.watchlist import RepoSpec, WatchlistError, parse_watchlist
 
 D = dt.date(2026, 2, 18)
@@ -120,3 +120,105 @@ def test_combined_source_takes_commits_from_one_and_issues_from_the_other(tmp_pa
     (folder := b / "2026-02-18" / "vllm-project__vllm" / "issues.json").write_text("[")
     (batch,) = CombinedSource(commits=ReplaySource(a), others=ReplaySource(b)).fetch(RepoSpec(REPO, "vLLM"), [D])
     assert not batch.ok and batch.error.startswith("replay: ") and str(folder) in batch.error
+
+
+# ------------------------------------------------------------------------------------------------ hostile payloads
+# The sources validate payloads; derive_core is still defensive: what it cannot store fails with a CoreRowError
+# (a ValueError naming the repository, the item and the field), never an AttributeError, an OverflowError or a
+# number the INTEGER columns reject.
+
+@pytest.mark.parametrize("title", [
+    "Fix x (#99999999999999999999)", "Fix x (#2147483648)", "Fix x (#0)", "Merge pull request #99999999999999999999 from a/b",
+    "Fix x (#" + "9" * 5000 + ")",  # int() of more than 4300 digits raises in Python 3.11
+])
+def test_out_of_range_pr_number_is_not_a_pr_reference(title):
+    assert pr_number_from_title(title) is None
+    row = commit_row(REPO, D, commit(REPO, title, date="2026-02-18T05:00:00Z"), "github")
+    assert row["pr_number"] is None and row["title"] == title
+
+
+def test_largest_pr_number_that_fits_is_kept():
+    assert pr_number_from_title("Fix x (#2147483647)") == 2147483647
+
+
+def _events(*payloads, kind="issue"):
+    return [{"kind": kind, "id": str(i), "payload": p, "source": "github"} for i, p in enumerate(payloads)]
+
+
+@pytest.mark.parametrize("number", [2**40, -1, 0, True, 1.5, "12a", None])
+def test_issue_number_out_of_range_names_the_field(number):
+    bad = issue(REPO, 1, "x")
+    bad["number"] = number
+    with pytest.raises(CoreRowError, match=r"vllm-project/vllm issue .*: number is"):
+        derive_core(REPO, D, _events(bad))
+
+
+def _commit_with(mutate):
+    c = commit(REPO, "Fix x", date="2026-02-18T05:00:00Z", files=[("a.py", "modified", 1, 0)])
+    mutate(c)
+    return c
+
+
+@pytest.mark.parametrize("mutate,field", [
+    (lambda c: c.pop("sha"), "sha is None"),
+    (lambda c: c.update(sha="../../../../tmp/x"), "sha is '../../../../tmp/x'"),
+    (lambda c: c.update(files=["a.py", "b.py"]), "files[0] is str, expected an object"),
+    (lambda c: c.update(files="a.py"), "files is str, expected a list"),
+    (lambda c: c["commit"].update(author="Ada <ada@example.com>"), "commit.author is str, expected an object"),
+    (lambda c: c["commit"]["committer"].update(date="9999-12-31T23:59:59-05:00"), "commit.committer.date is not a timestamp"),
+    (lambda c: c["commit"]["author"].update(date=1771390000), "commit.author.date is not a timestamp"),
+    (lambda c: c["commit"]["author"].update(date="1850-01-01T00:00:00Z"), "commit.author.date is not a timestamp"),
+    (lambda c: c["files"][0].update(additions="12"), "files[0].additions '12' is not a count"),
+    (lambda c: c["files"][0].update(additions=float("inf")), "files[0].additions inf is not a count"),
+    (lambda c: c["stats"].update(additions=2**40), "stats.additions 1099511627776 is not a count"),
+    (lambda c: c["commit"].update(message=["not", "text"]), "commit.message is list, expected text"),
+])
+def test_malformed_commit_fields_fail_with_the_field_named(mutate, field):
+    with pytest.raises(CoreRowError) as err:
+        derive_core(REPO, D, _events(_commit_with(mutate), kind="commit"))
+    assert field in str(err.value) and REPO in str(err.value)
+
+
+@pytest.mark.parametrize("field,value,expected", [
+    ("created_at", "9999-12-31T23:59:59-05:00", "created_at is not a timestamp"),
+    ("created_at", 1771390000, "created_at is not a timestamp"),
+    ("title", {"x": 1}, "title is dict, expected text"),
+])
+def test_malformed_issue_fields_fail_with_the_field_named(field, value, expected):
+    bad = issue(REPO, 7, "x")
+    bad[field] = value
+    with pytest.raises(CoreRowError, match=rf"issue #7: {expected}"):
+        derive_core(REPO, D, _events(bad))
+
+
+def test_lone_surrogate_becomes_storable_text():
+    import duckdb
+
+    c = commit(REPO, "Fix X in title (#12)", date="2026-02-18T05:00:00Z")
+    c["commit"]["message"] = "Fix \ud800 in title (#12)"  # valid JSON ("\\ud800"), not valid UTF-8
+    i = issue(REPO, 3, "Crash on \udfff", body="body \ud83d end", created_at="2026-02-18T01:00:00Z")
+    rows = derive_core(REPO, D, _events(c, kind="commit") + _events(i))
+    title, issue_title, body = rows.commits[0]["title"], rows.issues[0]["title"], rows.issues[0]["body"]
+    assert (title, issue_title, body) == ("Fix \ufffd in title (#12)", "Crash on \ufffd", "body \ufffd end")
+    assert rows.commits[0]["pr_number"] == 12
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (a VARCHAR, b VARCHAR, c VARCHAR)")
+    con.execute("INSERT INTO t VALUES (?, ?, ?)", [title, issue_title, body])  # raised UnicodeEncodeError before
+    assert con.execute("SELECT a FROM t").fetchone()[0] == title
+
+
+def test_unsafe_html_url_is_replaced_by_the_github_url():
+    c = _commit_with(lambda c: c.update(html_url="javascript:alert(1)"))
+    i = issue(REPO, 4, "x", created_at="2026-02-18T01:00:00Z")
+    i["html_url"] = "https://evil.example/phish) [Login](javascript:alert(1))"
+    rows = derive_core(REPO, D, _events(c, kind="commit") + _events(i))
+    assert rows.commits[0]["url"] == f"https://github.com/{REPO}/commit/{c['sha']}"
+    assert rows.issues[0]["url"] == f"https://github.com/{REPO}/issues/4"
+
+
+def test_a_complete_list_of_more_files_than_githubs_cap_is_not_truncated():
+    files = [(f"csrc/k{i}.cu", "added", 1, 0) for i in range(5000)]
+    row = commit_row(REPO, D, commit(REPO, "Add kernels", date="2026-02-18T05:00:00Z", files=files), "git")
+    assert row["files_changed"] == 5000 and not row["files_truncated"]
+    capped = commit(REPO, "Add kernels", date="2026-02-18T05:00:00Z", files=files[:3000])
+    assert commit_row(REPO, D, capped, "github")["files_truncated"]  # exactly GitHub's cap: probably cut

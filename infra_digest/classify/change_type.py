@@ -28,22 +28,22 @@ def _object_type(tax: Taxonomy, masked: str, start: int) -> str | None:
         w = m.group(0).lower()
         if w in tax.object_stop:
             break
-        tail = masked[m.start():]
         for typ, rx in tax.object_types:
-            if rx.match(tail):
+            if rx.match(masked, m.start()):
                 return typ
         words += 1
         pos = m.end()
     return None
 
 
-def title_cue(tax: Taxonomy, rest: str) -> tuple[str, str, bool] | None:
-    """Decide a type from title words.  Returns (type, rule id, overridable-by-paths)."""
+def title_cue(tax: Taxonomy, rest: str, excluded: frozenset[str] = frozenset()) -> tuple[str, str, bool] | None:
+    """Decide a type from title words.  Returns (type, rule id, overridable-by-paths).
+    Cues and area objects of an `excluded` type are passed over."""
     if not rest:
         return None
     masked = mask_identifiers(rest)
     for typ, rx in tax.title_starts:
-        if rx.match(masked):
+        if typ not in excluded and rx.match(masked):
             return typ, f"title:{typ}-title", False
     hits: list[tuple[int, int, int, object, re.Match]] = []
     seen: set[int] = set()
@@ -54,6 +54,8 @@ def title_cue(tax: Taxonomy, rest: str) -> tuple[str, str, bool] | None:
             continue
         seen.add(order)
         cue = cues[order]
+        if cue.type in excluded:
+            continue
         hits.append((m.start(), -cue.strength, order, cue, cue.pattern.match(masked, m.start())))
     if not hits:
         return None
@@ -69,7 +71,7 @@ def title_cue(tax: Taxonomy, rest: str) -> tuple[str, str, bool] | None:
                 return h[3].type, f"title:{h[3].id}", False
     if head.verb:
         obj = _object_type(tax, masked, head_m.end())
-        if obj and obj != head.type:
+        if obj and obj != head.type and obj not in excluded:
             return obj, f"title:{head.id}+{obj}", False
     overridable = head.type in tax.paths_override_cues or head.strength <= 1
     return head.type, f"title:{head.id}", overridable
@@ -97,22 +99,45 @@ def commit_type(tax: Taxonomy, item: ClassifyInput, prefixes: list[Prefix], rest
     title = item.title or ""
     if tax.revert_title is not None and tax.revert_title.match(title):
         return "revert", "prefix:Revert"
+    decided = _commit_type(tax, item, prefixes, rest)
+    typ, rule = decided
+    if typ in tax.area_over_types and not rule.startswith("path:"):
+        pathcat = paths_category(tax, item.paths)
+        if pathcat in tax.area_over_types_areas and pathcat != typ:  # an area prefix ("[CI]") is not in area_over_types
+            return pathcat, f"path:{pathcat}"
+    return decided
+
+
+def _excluded_areas(tax: Taxonomy, paths: tuple[str, ...]) -> frozenset[str]:
+    """Area types no file of the item supports (see `area_needs_files`); none when the item lists no files."""
+    if not paths or not tax.area_needs_files:
+        return frozenset()
+    cats = {tax.path_info(p).category for p in paths}
+    return frozenset(t for t, need in tax.area_needs_files.items() if not cats & need)
+
+
+def _commit_type(tax: Taxonomy, item: ClassifyInput, prefixes: list[Prefix], rest: str) -> tuple[str, str]:
     fallback: tuple[str, str] | None = None
+    excluded = _excluded_areas(tax, item.paths)
     for p in prefixes:
+        if p.key in tax.ignored_prefixes:
+            continue
         if p.conventional and p.scope and p.scope in tax.scope_types and p.key not in tax.scope_never_for:
-            if tax.prefix_type(p.key) or p.key in tax.scope_also_for:
+            if (tax.prefix_type(p.key) or p.key in tax.scope_also_for) and tax.scope_types[p.scope] not in excluded:
                 return tax.scope_types[p.scope], f"prefix:{p.raw}"
         amb = tax.ambiguous_prefixes.get(p.key)
         if amb:
             cue = title_cue(tax, rest)
             return (cue[0] if cue and cue[0] in amb else amb[0]), f"prefix:{p.raw}"
         t = tax.prefix_type(p.key)
+        if t in excluded:
+            continue
         if t:
             return t, f"prefix:{p.raw}"
         if fallback is None and p.key in tax.prefix_fallbacks:
             fallback = (tax.prefix_fallbacks[p.key], f"prefix:{p.raw}")
     pathcat = paths_category(tax, item.paths)
-    cue = title_cue(tax, rest)
+    cue = title_cue(tax, rest, excluded)
     if cue:
         typ, rid, overridable = cue
         if overridable and pathcat and pathcat != "other" and pathcat != typ:

@@ -14,7 +14,7 @@ __all__ = ["run_classify", "main"]
 def run_classify(stdin: TextIO, stdout: TextIO, taxonomy: Taxonomy | None = None) -> int:
     """Classify JSON Lines from `stdin`, writing one JSON line per non-empty input line, in order.
 
-    Each output line is {"change_type", "hardware", "precision", "topics", "models", "rules"}.
+    Each output line is {"change_type", "hardware", "precision", "topics", "models", "flags", "rules"}.
     A malformed line (invalid JSON, not an object, not a commit/issue/PR) produces
     {"line": N, "error": "..."} (N is 1-based) and processing continues.  Empty or
     whitespace-only lines are skipped.  Returns 0 if every line was classified, else 1.

@@ -9,11 +9,13 @@ from .taxonomy import Taxonomy, norm_key
 
 __all__ = ["Prefix", "clean_title", "parse_prefixes", "mask_identifiers"]
 
-_PR_REF = re.compile(r"\s*\(#\d+\)|\s*\(#\d+…?\s*|\s+#\d+\s*$")
+# Every pattern here is linear in the text's length (no quadratic backtracking): an unbounded run that may
+# fail to match is entered only at the start of the run (a lookbehind), or is possessive.
+_PR_REF = re.compile(r"(?<!\s)\s*\(#\d+\)|(?<!\s)\s*\(#\d+…?\s*|(?<!\s)\s+#\d+\s*$")
 _BRACKET = re.compile(r"^\s*\[([^\[\]]{1,48})\]\s*:?\s*")
-_PAREN = re.compile(r"^\s*\(([A-Za-z][\w ./-]{0,30})\)\s*:\s*")
-_CONVENTIONAL = re.compile(r"^\s*([A-Za-z][A-Za-z0-9./ -]{0,28}?)\s*(?:\(([^()]{0,40})\))?!?\s*:\s+(?=\S)")
-_IDENT = re.compile(r"`[^`]*`|[A-Za-z0-9]*(?:[_./:][A-Za-z0-9]+)+[A-Za-z0-9_]*(?:\(\))?|\b[a-z]+[A-Z][A-Za-z0-9]*\b|\b[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]+){2,}\b")
+_PAREN = re.compile(r"^\s*\(([A-Za-z][\w ./-]{0,30})\)\s*+:\s*")
+_CONVENTIONAL = re.compile(r"^\s*+([A-Za-z][A-Za-z0-9./ -]{0,28}?)\s*+(?:\(([^()]{0,40})\))?!?\s*+:\s++(?=\S)")
+_IDENT = re.compile(r"`[^`]*`|(?<![A-Za-z0-9])[A-Za-z0-9]*(?:[_./:][A-Za-z0-9]+)+[A-Za-z0-9_]*(?:\(\))?|\b[a-z]+[A-Z][A-Za-z0-9]*\b|\b[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]+){2,}\b")
 _VERSION = re.compile(r"v?\d+(?:\.\d+)+[a-z0-9]*")
 MAX_PREFIXES = 8
 

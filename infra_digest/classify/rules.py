@@ -13,10 +13,12 @@ the matching and precedence logic described in ``docs/taxonomy.md`` lives in the
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from .change_type import commit_type, issue_type
+from .flags import collect_flags
 from .inputs import KINDS, ClassifyInput, classify_input, input_from_github
 from .matching import TAG_FIELDS
 from .prefixes import clean_title, parse_prefixes
@@ -42,7 +44,8 @@ class Labels:
     precision: tuple[str, ...]
     topics: tuple[str, ...]
     models: tuple[str, ...]
-    rules: tuple[str, ...]  # "<field>:<label><-<rule id>", one per label set
+    rules: tuple[str, ...]  # "<field>:<label><-<rule id>", one per label and flag set
+    flags: tuple[str, ...] = ()  # impact flags: security, breaking, default-change, regression, crash, release
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -51,15 +54,61 @@ class Labels:
             "precision": list(self.precision),
             "topics": list(self.topics),
             "models": list(self.models),
+            "flags": list(self.flags),
             "rules": list(self.rules),
         }
+
+
+def _merge_sources(tax: Taxonomy, item: ClassifyInput, title: str) -> tuple[str, ...]:
+    """What a merge commit brings, as titles: the merged commits' titles, else its branch name as words."""
+    if item.kind != "commit" or tax.merge_title is None:
+        return ()
+    m = tax.merge_title.match(title)
+    if not m:
+        return ()
+    if item.merged:
+        return tuple(item.merged[:tax.merge_max_titles])
+    branch = next((g for g in m.groups() if g), "")
+    if not branch or (tax.merge_branch_ignored is not None and tax.merge_branch_ignored.match(branch)):
+        return ()
+    return (re.sub(r"[/_-]+", " ", branch).strip(),)
+
+
+def _classify_merge(tax: Taxonomy, item: ClassifyInput, sources: tuple[str, ...]) -> Labels:
+    """A merge: each brought title classified with the merge's files; the most common type (`type_priority` on a tie),
+    every tag and flag of any of them."""
+    subs = [classify(ClassifyInput("commit", t, labels=item.labels, paths=item.paths), tax) for t in sources]
+    counts: dict[str, int] = {}
+    for sub in subs:
+        counts[sub.change_type] = counts.get(sub.change_type, 0) + 1
+    prio = tax.merge_type_priority
+    best = min(subs, key=lambda sub: (-counts[sub.change_type], prio.get(sub.change_type, len(prio))))
+    rules = [f"change_type:{best.change_type}<-merge:{best.rules[0].split('<-', 1)[1]}"]
+    out: dict[str, tuple[str, ...]] = {}
+    for fname in (*TAG_FIELDS, "flags"):
+        why: dict[str, str] = {}
+        for sub in subs:
+            for r in sub.rules:
+                head, _, rule = r.partition("<-")
+                f, _, label = head.partition(":")
+                if f == fname:
+                    why.setdefault(label, rule if rule.startswith("path:") else f"merge:{rule}")
+        labels = tuple(sorted(why)) if fname != "flags" else tuple(f for f in tax.flag_rules.ids if f in why)
+        out[fname] = labels
+        rules.extend(f"{fname}:{lab}<-{why[lab]}" for lab in labels)
+    return Labels(change_type=best.change_type, hardware=out["hardware"], precision=out["precision"],
+                  topics=out["topics"], models=out["models"], rules=tuple(rules), flags=out["flags"])
 
 
 def classify(item: ClassifyInput, taxonomy: Taxonomy | None = None) -> Labels:
     """Classify one item.  Pure: depends only on `item` and the taxonomy."""
     tax = taxonomy or load_taxonomy()
+    item = item.bounded()  # linear time and bounded memory on any input
     kind = item.kind if item.kind in KINDS else "commit"
     title = clean_title(item.title)
+    sources = _merge_sources(tax, item, title)
+    if sources:
+        return _classify_merge(tax, item, sources)
     prefixes, rest = parse_prefixes(tax, title)
     if kind == "issue":
         ctype, crule = issue_type(tax, item, prefixes, rest)
@@ -72,6 +121,9 @@ def classify(item: ClassifyInput, taxonomy: Taxonomy | None = None) -> Labels:
         labels = tuple(sorted(tags[fname]))
         out[fname] = labels
         rules.extend(f"{fname}:{lab}<-{tags[fname][lab]}" for lab in labels)
+    flags = collect_flags(tax.flag_rules, item, title, prefixes, ctype)
+    ordered = tuple(f for f in tax.flag_rules.ids if f in flags)
+    rules.extend(f"flags:{f}<-{flags[f]}" for f in ordered)
     return Labels(
         change_type=ctype,
         hardware=out["hardware"],
@@ -79,4 +131,5 @@ def classify(item: ClassifyInput, taxonomy: Taxonomy | None = None) -> Labels:
         topics=out["topics"],
         models=out["models"],
         rules=tuple(rules),
+        flags=ordered,
     )

@@ -112,6 +112,15 @@ class Taxonomy:
         self.scope_never_for = frozenset(norm_key(k) for k in cp.get("scope_never_for") or ())
         self.ambiguous_prefixes = {norm_key(k): tuple(v) for k, v in (cp.get("ambiguous") or {}).items()}
         self.inner_words_ignored = frozenset(norm_key(k) for k in cp.get("inner_words_ignored") or ())
+        self.ignored_prefixes = frozenset(norm_key(k) for k in cp.get("ignored") or ())
+        self.area_over_types = frozenset(data.get("area_over_types") or ())
+        self.area_over_types_areas = frozenset(data.get("area_over_types_areas") or ())
+        self.area_needs_files = {t: frozenset(c) for t, c in (data.get("area_needs_files") or {}).items()}
+        mg = data.get("merges") or {}
+        self.merge_title = re.compile(mg["title"], re.I) if mg.get("title") else None
+        self.merge_branch_ignored = re.compile(mg["branch_ignored"], re.I) if mg.get("branch_ignored") else None
+        self.merge_max_titles = int(mg.get("max_titles", 20))
+        self.merge_type_priority = {t: i for i, t in enumerate(mg.get("type_priority") or ())}
         self.commit_label_types = _invert(data.get("commit_labels") or {})
         rv = data.get("revert") or {}
         self.revert_title = re.compile(rv["title"], re.I) if rv.get("title") else None
@@ -133,7 +142,7 @@ class Taxonomy:
         self.object_window = int(obj.get("window_words", 5))
         self.object_stop = frozenset(obj.get("stop_words") or ())
         self.object_types = [
-            (t, re.compile(rf"^(?:{rx})(?![A-Za-z0-9])", re.I)) for t, rx in (obj.get("types") or {}).items()
+            (t, re.compile(rf"(?:{rx})(?![A-Za-z0-9])", re.I)) for t, rx in (obj.get("types") or {}).items()
         ]
         self.title_starts = [(t, re.compile(rf"^(?:{rx})", re.I)) for t, rx in (data.get("title_starts") or {}).items()]
         self.commit_defaults = dict(data.get("commit_defaults") or {})
@@ -158,7 +167,23 @@ class Taxonomy:
         self.path_share = float(data.get("path_share", 0.5))
         self.path_share_topics = float(data.get("path_share_topics", self.path_share))
         self.path_share_ignores = frozenset(data.get("path_share_ignores") or ())
+        self.path_tag_exclude = _alternation(data.get("path_tag_exclude") or [])
         self.path_topic_exclude = _alternation(data.get("path_topic_exclude") or [])
+        pw = data.get("path_weights") or {}
+        self.path_weights = {
+            "fields": frozenset(pw.get("fields") or ()),
+            "categories": frozenset(pw.get("categories") or ("source",)),
+            "exclude": _alternation(pw.get("exclude") or []),
+            "share_of_lines": float(pw.get("share_of_lines", 1.0)),
+            "min_files": {f: int(v) for f, v in (pw.get("min_files") or {}).items()},
+            "share_of_files": float(pw.get("share_of_files", 1.0)),
+            "kernel_files": _alternation(pw.get("kernel_files") or []),
+            "min_kernel_files": int(pw.get("min_kernel_files", 1_000_000)),
+        } if pw else None
+        # -- flags ------------------------------------------------------------------
+        from .flags import FlagRules  # noqa: PLC0415  (flags.py imports this module's helpers)
+
+        self.flag_rules = FlagRules(data.get("flags") or {})
         # per-instance cache of path analyses (paths repeat a lot across a year of commits)
         self._path_cache: dict[str, PathInfo] = {}
 

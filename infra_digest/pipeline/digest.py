@@ -14,7 +14,8 @@ from infra_digest.storage.reads import DayReader
 from infra_digest.summarize.engine import summarize_day
 from infra_digest.watchlist import RepoSpec
 
-TOTAL_KEYS = ("llm_sections", "extractive_sections", "fallbacks", "llm_calls", "cache_hits", "prompt_tokens", "completion_tokens")
+TOTAL_KEYS = ("llm_sections", "extractive_sections", "fallbacks", "llm_calls", "cache_hits", "prompt_tokens", "completion_tokens",
+              "llm_errors")
 
 
 @dataclass
@@ -26,7 +27,14 @@ class DigestOutput:
     def totals(self) -> dict[str, Any]:
         out: dict[str, Any] = {k: sum(st.get(k, 0) or 0 for st in self.stats.values()) for k in TOTAL_KEYS}
         out["cost_usd"] = round(sum(st.get("cost_usd", 0) or 0 for st in self.stats.values()), 6)
+        out["llm_failed"] = self.llm_failed()
         return out
+
+    def llm_failed(self) -> list[str]:
+        """The "day/lang" whose summary failed: a model was configured and none of its requests was answered
+        (every call failed, e.g. HTTP 401, or the day's deadline passed). Their text is extractive; the run should
+        end with an error and the report says the LLM failed."""
+        return sorted(k for k, st in self.stats.items() if st.get("llm_status") == "failed")
 
 
 def digest_days(conn: duckdb.DuckDBPyConnection, days: Sequence[dt.date], watchlist: Sequence[RepoSpec],

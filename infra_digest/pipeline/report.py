@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,14 +35,37 @@ def render_reports(conn: duckdb.DuckDBPyConnection, days: Sequence[dt.date], lan
 
 
 def write_report_files(rows: Iterable[dict[str, Any]], out_dir: str | Path) -> list[str]:
-    """Write each row's Markdown and HTML (temporary file, then rename). Returns the paths written."""
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    written = []
-    for row in rows:
-        for ext, text in zip(EXTENSIONS, (row["markdown"], row["html"])):
-            path = report_path(out_dir, row["day"], row["lang"], ext)
-            tmp = path.with_suffix(path.suffix + ".tmp")
-            tmp.write_text(text, encoding="utf-8")
+    """Write each row's Markdown and HTML atomically. Returns the paths written.
+
+    Every file is first written in full to a temporary file beside it (flushed and fsynced), and only when all of
+    them are written are they renamed over the reports: a failure (a full disk, a file-size limit, text that cannot
+    be encoded) leaves every previous report as it was and no temporary file behind, and is raised."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for row in rows:
+            for ext, text in zip(EXTENSIONS, (row["markdown"], row["html"])):
+                path = report_path(out, row["day"], row["lang"], ext)
+                fd, tmp_name = tempfile.mkstemp(dir=out, prefix=f".{path.name}.", suffix=".tmp")
+                tmp = Path(tmp_name)
+                staged.append((tmp, path))
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(text.encode("utf-8"))
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.chmod(tmp, 0o644)
+        for tmp, path in staged:
             os.replace(tmp, path)
-            written.append(str(path))
-    return written
+    except BaseException:
+        for tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        raise
+    with contextlib.suppress(OSError):  # the renames themselves durable
+        dir_fd = os.open(out, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    return [str(path) for _, path in staged]

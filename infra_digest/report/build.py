@@ -17,10 +17,27 @@ from infra_digest.storage.reads import DayReader
 from infra_digest.watchlist import RepoSpec
 
 
+_UNANSWERED = ("model error", "deadline exceeded")
+
+
+def llm_status(sections: list[dict[str, Any]], items: list[dict[str, Any]]) -> str:
+    """"none" (no model), "ok", "partial" (some sections unanswered by the model) or "failed" (a model was
+    configured and wrote nothing: every request failed or the deadline passed), from the stored summary rows."""
+    rows = (*sections, *items)
+    by_llm = any(r["summarizer"].startswith("llm:") for r in rows)
+    unanswered = [r for r in rows if (r.get("fallback_reason") or "").startswith(_UNANSWERED)]
+    if not unanswered:
+        return "ok" if by_llm else "none"
+    return "partial" if by_llm else "failed"
+
+
 def _summarizer_line(lang: str, sections: list[dict[str, Any]], items: list[dict[str, Any]]) -> tuple[str, str]:
     names = {r["summarizer"] for r in (*sections, *items)}
     llm = sorted(n for n in names if n.startswith("llm:"))
     fallbacks = sum(1 for r in (*sections, *items) if r.get("fallback_reason"))
+    if not llm and llm_status(sections, items) == "failed":
+        reason = next(r["fallback_reason"] for r in (*sections, *items) if (r.get("fallback_reason") or "").startswith(_UNANSWERED))
+        return "extractive", t(lang, "llm_failed", reason=reason[:200])
     if not llm:
         return "extractive", t(lang, "extractive")
     model = ", ".join(n.removeprefix("llm:") for n in llm)
@@ -59,6 +76,7 @@ def build_report(reader: DayReader | duckdb.DuckDBPyConnection, day: dt.date, la
         "failed_repos": ctx.failed_repos,
         "sources": sources,
         "fallbacks": sum(1 for r in (*sections, *items) if r.get("fallback_reason")),
+        "llm_status": llm_status(sections, items),
     }
     return {"day": day, "lang": lang, "markdown": md, "html": html, "generated_at": generated_at,
             "summarizer": summarizer, "stats": stats}

@@ -24,7 +24,7 @@ from infra_digest.models import (
 )
 from infra_digest.watchlist import RepoSpec
 
-__all__ = ["CHANGE_TYPES", "ISSUE_TYPES", "FILES_SHOWN", "build_context", "is_stale"]
+__all__ = ["CHANGE_TYPES", "ISSUE_TYPES", "FILES_SHOWN", "build_context", "is_stale", "recorded_kinds"]
 
 FILES_SHOWN = 3  # the largest few files named per change, the rest counted
 
@@ -39,6 +39,18 @@ def is_stale(log: Mapping[str, Any]) -> bool:
     if "stale" in log:
         return bool(log["stale"])
     return any("may be stale" in str(n) for n in log.get("notes") or [])  # legacy rows only
+
+
+def recorded_kinds(log: Mapping[str, Any]) -> frozenset[str] | None:
+    """Which kinds of item ("commits", "issues", "pulls") the source recorded for a repository-day, from its
+    ``raw.fetch_log`` row (``recorded`` field, or ``stats.recorded``); None when the row does not say (then every
+    kind counts as recorded, as before the field existed)."""
+    value = log.get("recorded")
+    if value is None and isinstance(log.get("stats"), Mapping):
+        value = log["stats"].get("recorded")
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return frozenset(str(v) for v in value)
+    return None
 
 
 def _labels(row: Mapping[str, Any] | None) -> Labels:
@@ -141,6 +153,13 @@ def _repo_day(spec: RepoSpec, data: Mapping[str, list], labels: Mapping[tuple, M
             labels=_labels(labels.get((repo, "issue", str(i["number"])))), number=i["number"], created_at=i.get("created_at"),
             body=i.get("body"), github_labels=tuple(i.get("labels") or ())))
     log = log or {}
+    recorded = recorded_kinds(log)
+
+    def counted(kind: str, n: int) -> int | None:
+        return None if recorded is not None and kind not in recorded and n == 0 else n
+
+    merged = {p["number"] for p in data["prs"] if p.get("merged_in_day")}
+    merged |= {c["pr_number"] for c in data["commits"] if c.get("pr_number")}  # squash merges "(#N)" and merge commits
     if log.get("status") == "failed":
         status = "failed"
     elif change_items or new_prs or issue_items:
@@ -151,6 +170,7 @@ def _repo_day(spec: RepoSpec, data: Mapping[str, list], labels: Mapping[tuple, M
         repo=repo, name=spec.name, url=spec.html_url, status=status, error=log.get("error"), source=log.get("source"),
         notes=tuple(str(n) for n in log.get("notes") or ()), stale=is_stale(log),
         changes=tuple(change_items), new_prs=tuple(new_prs), issues=tuple(issue_items),
-        counts=Counts(commits=len(data["commits"]), merged_prs=sum(1 for p in data["prs"] if p.get("merged_in_day")),
-                      new_prs=len(new_prs), issues=len(issue_items), changes=len(change_items)),
+        counts=Counts(commits=counted("commits", len(data["commits"])), merged_prs=len(merged),
+                      new_prs=counted("pulls", len(new_prs)), issues=counted("issues", len(issue_items)),
+                      changes=len(change_items)),
     )

@@ -19,38 +19,85 @@ import jinja2
 from markupsafe import Markup, escape
 
 from infra_digest.models import DayContext, DaySummary
-from infra_digest.report.i18n import STRINGS, t, tag_name
+from infra_digest.report.i18n import STRINGS, coverage_line, file_status, t, tag_name, tn
 from infra_digest.report.links import AUTOLINK_TEXT, DEFAULT_WEB_ORIGIN, normalize_origin, safe_url
 from infra_digest.text import clean_text
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 _NEWLINES = re.compile(r"[\r\n\u2028\u2029]+")
 _CODE_SPAN = re.compile(r"`([^`\n]+)`")
+# Runs of untrusted text shown as code spans: the text's own `code`, URL-like text (a viewer would link it), and
+# identifiers (with "_", "::" or "()": where Markdown would see emphasis). HTML-like text is written with "&lt;"
+# and "&gt;", the only character references of the Markdown, so that no "<tag" is in it, even as text.
+_CODE_RUN = re.compile(
+    r"`[^`\n]{1,300}`"
+    rf"|{AUTOLINK_TEXT.pattern}"
+    r"|(?P<html><[^\s<>`]{0,200}>?)"
+    r"|(?<![A-Za-z0-9_.:/\-@])@?(?=[A-Za-z0-9_.:/\-()]*[A-Za-z0-9])[A-Za-z0-9.:/\-]*(?:_|::|\(\))[A-Za-z0-9_.:/\-()]*",
+    re.I)
+_TRAILING = ".,;:!?'\""
+_ENTITY = re.compile(r"&(?=#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{1,31};)")
+# Inline Markdown that plain text must not form: emphasis and code markers, backslashes, inline links. ("[a][b]"
+# is a link only with a definition "[b]: ...", which no untrusted text can write: a line start is escaped.)
+_MD_INLINE = re.compile(r"[\\`*_~]|\](?=\()")
+# What would make a line starting with the text a heading, quote, list item, task, table or link definition.
+_BLOCK_START = re.compile(r"^(?:[#>+\-=*|]|\[[ xX]\](?:\s|$)|\[[^\]]*\]:)")
+_ORDERED_START = re.compile(r"^(\d{1,9})([.)])")
 
 
 def _one_line(value: Any) -> str:
     return clean_text(_NEWLINES.sub(" ", str(value)))
 
 
-def _linkish_apart(text: str, plain: Any) -> str:
-    """``plain(part)`` for the text between URL-like runs, each URL-like run in a code span."""
-    out, pos = [], 0
-    for m in AUTOLINK_TEXT.finditer(text):
-        out.append(plain(text[pos:m.start()]))
-        out.append("`" + m.group(0).replace("`", "'") + "`")
-        pos = m.end()
-    out.append(plain(text[pos:]))
-    return "".join(out)
-
-
 def _md_plain(text: str) -> str:
-    text = text.replace("&", "&amp;")
-    return _MD_SPECIAL.sub(lambda m: {"<": "&lt;", ">": "&gt;"}.get(m.group(1), "\\" + m.group(1)), text)
+    """Plain text in Markdown: characters that would form markup backslash-escaped, ``&`` only where it would
+    start a character reference. No HTML character reference is written."""
+    text = _ENTITY.sub(r"\\&", _MD_INLINE.sub(lambda m: "\\" + m.group(0), text))
+    return text.replace("<", "&lt;")
 
 
-def md_escape(value: Any) -> str:
-    """One line of untrusted text, safe inside Markdown: no HTML, no links, no emphasis."""
-    return _linkish_apart(_one_line(value), _md_plain).strip()
+def _code(run: str) -> str:
+    inner = run[1:-1] if len(run) > 1 and run[0] == run[-1] == "`" else run
+    inner = inner.replace("`", "'")
+    return f"`{inner}`" if inner.strip() else ""
+
+
+def _split_run(run: str) -> tuple[str, str]:
+    """(code, trailing punctuation): a sentence's full stop or a closing parenthesis stays outside the code."""
+    if run.startswith("`"):
+        return run, ""
+    end = len(run)
+    while end > 1 and (run[end - 1] in _TRAILING or (run[end - 1] == ")" and run[:end].count("(") < run[:end].count(")"))):
+        end -= 1
+    return run[:end], run[end:]
+
+
+def md_inline(text: str, start: bool = True) -> str:
+    """One line of untrusted text as Markdown inline content that shows exactly the text: code-like runs in code
+    spans, everything else with only the escapes it needs. ``start``: the text may begin a line (then what would
+    make it a heading, list item, quote or link definition is escaped too)."""
+    out, pos = [], 0
+    for m in _CODE_RUN.finditer(text):
+        out.append(_md_plain(text[pos:m.start()]))
+        if m.group("html"):
+            out.append(_md_plain(m.group(0)).replace(">", "&gt;"))
+        else:
+            code, trail = _split_run(m.group(0))
+            out.append(_code(code))
+            out.append(_md_plain(trail))
+        pos = m.end()
+    out.append(_md_plain(text[pos:]))
+    result = "".join(out)
+    if not start:
+        return result
+    if _BLOCK_START.match(result):
+        return "\\" + result
+    return _ORDERED_START.sub(r"\1\\\2", result, count=1)
+
+
+def md_escape(value: Any, start: bool = False) -> str:
+    """One line of untrusted text, safe inside Markdown: no HTML, no links, no emphasis. ``start=True`` where the
+    text may begin a line."""
+    return md_inline(_one_line(value).strip(), start=start)
 
 
 def md_code(value: Any) -> str:
@@ -58,23 +105,17 @@ def md_code(value: Any) -> str:
     return _one_line(value).replace("`", "'")
 
 
-def _prose_plain(text: str) -> str:
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text.replace("[", "\\[").replace("]", "\\]")
-
-
 def md_prose(value: Any) -> str:
     """Section prose (ours or a validated model answer): keep `code` and list lines, neutralise HTML and links."""
     if value is None:
         return ""
-    text = clean_text(value)
-    out, pos = [], 0
-    for m in _CODE_SPAN.finditer(text):
-        out.append(_linkish_apart(text[pos:m.start()], _prose_plain))
-        out.append(m.group(0))
-        pos = m.end()
-    out.append(_linkish_apart(text[pos:], _prose_plain))
-    return "".join(out)
+    lines = []
+    for line in clean_text(value).split("\n"):
+        if line.startswith("- "):
+            lines.append("- " + md_inline(line[2:]))
+        else:
+            lines.append(md_inline(line))
+    return "\n".join(lines)
 
 
 def html_prose(value: Any) -> Markup:
@@ -100,7 +141,9 @@ def md_tags(item: Any) -> str:
 
 
 def html_tags(item: Any) -> Markup:
-    return Markup("".join(f' <span class="tag">{escape(tag_name(x))}</span>' for x in item.labels.tags))
+    labels = item.labels
+    families = (("hw", labels.hardware), ("prec", labels.precision), ("model", labels.models))
+    return Markup("".join(f' <span class="tag {family}">{escape(tag_name(x))}</span>' for family, tags in families for x in tags))
 
 
 def _finalize(value: Any) -> Any:
@@ -158,6 +201,9 @@ def render(ctx: DayContext, summary: DaySummary, lang: str, *, generated_at: str
         "day_overview": summary.overview.text if summary.overview else None,
         "lang": lang,
         "t": lambda key, **kw: t(lang, key, **kw),
+        "tn": lambda key, n: tn(lang, key, n),
+        "fstatus": lambda status: file_status(lang, status),
+        "coverage": coverage_line(lang, ctx.repo_count, len(ctx.active_repos), ctx.totals),
         "generated_at": generated_at,
         "sources_line": sources_line,
         "summarizer_line": summarizer_line,

@@ -9,6 +9,8 @@ items that belong to it, in GitHub REST API shapes, unchanged. Day membership ru
   ``pull_request`` key) created in the day, or, for pull requests, merged in the day.
 - ``pull``: an item of ``GET /repos/{o}/{r}/pulls`` (richer PR facts: ``merged_at``, ``additions``...),
   created or merged in the day. Optional: the replay layout has none.
+- ``release``: an item of ``GET /repos/{o}/{r}/releases`` published (``published_at``, UTC) in the day; drafts
+  never; ``prerelease`` as GitHub marks it; the event id is the ``tag_name``. Optional (``releases.json``).
 
 Every payload has passed :mod:`infra_digest.sources.validate` (see its rules). A repository-day the source
 cannot answer for (a replay folder that is absent, a day that has not begun) is a batch with ``error`` set:
@@ -28,7 +30,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from infra_digest.watchlist import RepoSpec
 
-EVENT_KINDS = ("commit", "issue", "pull")
+EVENT_KINDS = ("commit", "issue", "pull", "release")
 
 
 class SourceError(RuntimeError):

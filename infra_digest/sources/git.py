@@ -24,7 +24,8 @@ source gives for the same commits:
 - **Logins** only where the e-mail names them (``<id>+<login>@users.noreply.github.com``,
   ``<login>@users.noreply.github.com``; ``noreply@github.com`` is ``web-flow``), else ``null``.
 
-The git source yields only ``commit`` events: issues and pull requests come from the github source.
+The git source yields ``commit`` events (and, with ``tags=True``, ``release`` events for tags): issues and pull
+requests come from the github source.
 """
 
 from __future__ import annotations
@@ -42,13 +43,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from infra_digest.sources.base import DayBatch, RawEvent, SourceError
+from infra_digest.sources import validate
+from infra_digest.sources.base import DayBatch, RawEvent, SourceError, day_bounds
+from infra_digest.sources.secrets import hide_credentials
 from infra_digest.watchlist import RepoSpec
 
 __all__ = ["GitSource", "MirrorState", "read_commits", "login_for", "STATUS"]
 
 #: bytes read from a git pipe at a time (tests shrink it to exercise tokens split across reads)
 CHUNK_SIZE = 1 << 16
+#: file in a mirror holding the time of its last successful clone or fetch (ISO 8601)
+FETCHED_MARK = "infra-digest-fetched-at"
 #: seconds allowed for one clone/fetch before it counts as failed
 NETWORK_TIMEOUT = 1800
 
@@ -358,6 +363,57 @@ def read_commits(gitdir: str | Path, repo: str, ref: str, days: Iterable[dt.date
     return CommitsByDay(out, walked, problems, notes)
 
 
+_TAG_FORMAT = "%(refname:strip=2)%00%(objecttype)%00%(objectname)%00%(taggerdate:iso-strict)%00%(committerdate:iso-strict)%00%(*objectname)%00%(contents:subject)"
+
+
+def read_tags(gitdir: str | Path, repo: str, days: Iterable[dt.date],
+              tz: dt.tzinfo = dt.timezone.utc) -> tuple[dict[dt.date, list[dict[str, Any]]], list[str]]:
+    """Tags of the mirror as release-shaped payloads (``GET /repos/{o}/{r}/releases`` fields), per day.
+
+    An annotated tag is dated by its tagger date and named by its subject; a lightweight tag by the committer date
+    of its commit, with ``lightweight: true`` (and no name). Tags of trees or blobs are skipped. ``draft`` is
+    false and ``prerelease`` null (a tag says nothing about it); ``target_commitish`` is the tagged commit.
+    Returns (payloads by day, notes about unreadable tags).
+    """
+    wanted = set(days)
+    out: dict[dt.date, list[dict[str, Any]]] = {d: [] for d in wanted}
+    notes: list[str] = []
+    raw = _run(["git", f"--git-dir={gitdir}", "for-each-ref", f"--format={_TAG_FORMAT}", "refs/tags"])
+    for line in raw.split(b"\n"):
+        if not line:
+            continue
+        fields = line.split(b"\x00")
+        if len(fields) != 7:
+            notes.append(f"tag line not understood: {_dec(line[:80])!r}")
+            continue
+        name, otype, oid, tagger_date, commit_date, peeled, subject = (_dec(f) for f in fields)
+        lightweight = otype == "commit"
+        if otype not in ("commit", "tag"):
+            continue
+        when = commit_date if lightweight else tagger_date
+        try:
+            day = dt.datetime.fromisoformat(when).astimezone(tz).date()
+        except ValueError:
+            notes.append(f"tag {name!r} has no readable date: skipped")
+            continue
+        if day not in wanted:
+            continue
+        out[day].append({
+            "tag_name": name,
+            "name": None if lightweight else subject,
+            "body": None,
+            "draft": False,
+            "prerelease": None,
+            "created_at": _utc(when),
+            "published_at": _utc(when),
+            "html_url": f"https://github.com/{repo}/releases/tag/{name}",
+            "target_commitish": oid if lightweight else peeled,
+            "lightweight": lightweight,
+            "author": None,
+        })
+    return out, notes
+
+
 # --------------------------------------------------------------------------------------------------
 # Mirrors
 # --------------------------------------------------------------------------------------------------
@@ -369,6 +425,7 @@ class MirrorState:
     notes: list[str] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
+    updated_at: dt.datetime | None = None  # when a mirror whose fetch failed was last updated (None: unknown)
 
 
 def _is_url(remote: str) -> bool:
@@ -391,26 +448,40 @@ class GitSource:
     ``remotes``: ``{"owner/name": url-or-path}`` overriding ``RepoSpec.git_remote``.
     ``log``: receives one line per clone/fetch (progress for the CLI / Dagster logs).
     ``tz``: the days' timezone (UTC by default, like every source).
+    ``now``: the clock (aware UTC datetime) deciding which days have begun.
+    ``tags``: also fetch tags and yield them as ``release`` events (see :func:`read_tags`), dated by the tagger
+    date of an annotated tag, or by its commit's committer date for a lightweight tag (marked ``lightweight``).
+
+    A day the source cannot answer for fails: one that has not begun, and, when ``git fetch`` failed, one that
+    began after the mirror was last updated. A day before that is answered from the old mirror with
+    ``DayBatch.stale`` set (and the note "data may be stale"). Every payload passes
+    :mod:`infra_digest.sources.validate` (text normalised); one that does not fails its day.
     """
 
     name = "git"
 
     def __init__(self, mirror_dir: Path | str = "data/git", *, fetch: bool = True,
                  remotes: dict[str, str] | None = None, log: Callable[[str], None] | None = None,
-                 tz: dt.tzinfo = dt.timezone.utc):
+                 tz: dt.tzinfo = dt.timezone.utc, now: Callable[[], dt.datetime] | None = None, tags: bool = False):
         if shutil.which("git") is None:
             raise SourceError("the git source needs the `git` command, which is not on PATH")
         self.mirror_dir = Path(mirror_dir)
         self.update_mirrors = fetch
         self.remotes = dict(remotes or {})
-        self.log = log or (lambda _msg: None)
+        self._log = log or (lambda _msg: None)
         self.tz = tz
+        self.now = now or (lambda: dt.datetime.now(dt.timezone.utc))
+        self.tags = tags
         self._states: dict[str, MirrorState] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
     def __repr__(self) -> str:
         return f"GitSource({str(self.mirror_dir)!r}, fetch={self.update_mirrors})"
+
+    def log(self, msg: str) -> None:
+        """Progress lines, with any credentials in a remote URL hidden."""
+        self._log(hide_credentials(msg))
 
     # -- mirrors ---------------------------------------------------------------------------------
     def mirror_path(self, repo: RepoSpec) -> Path:
@@ -444,9 +515,11 @@ class GitSource:
                 return MirrorState(path, False, "clone failed", error=msg, seconds=time.perf_counter() - t0)
             secs = time.perf_counter() - t0
             self.log(f"git: {repo.repo}: cloned {remote} into {path} in {secs:.1f} s")
+            self._mark_fetched(path)
             return MirrorState(path, True, "cloned", seconds=secs)
         if not self.update_mirrors:
             return MirrorState(path, True, "not fetched")
+        last_update = self._last_update_time(path)  # before `git fetch`, which touches FETCH_HEAD even when it fails
         try:
             current = _dec(_run(["git", f"--git-dir={path}", "config", "--get", "remote.origin.url"])).strip()
         except GitCommandError:
@@ -458,16 +531,17 @@ class GitSource:
                 else:
                     self._configure_remote(path, remote)
                 self.log(f"git: {repo.repo}: remote changed from {current or '(none)'} to {remote}")
-            _run(["git", f"--git-dir={path}", "fetch", "--prune", "--no-tags", "--quiet", "origin"],
+            _run(["git", f"--git-dir={path}", "fetch", "--prune", "--no-tags", "--quiet", "origin", *self._refspecs()],
                  timeout=NETWORK_TIMEOUT)
         except GitCommandError as exc:
             secs = time.perf_counter() - t0
-            when = self._last_update(path)
+            when = f"{last_update:%Y-%m-%dT%H:%M:%SZ}" if last_update else "at an unknown time"
             note = f"git fetch failed ({exc}): data may be stale (mirror last updated {when})"
             self.log(f"git: {repo.repo}: {note}")
-            return MirrorState(path, True, "fetch failed", notes=[note], seconds=secs)
+            return MirrorState(path, True, "fetch failed", notes=[note], seconds=secs, updated_at=last_update)
         secs = time.perf_counter() - t0
         self.log(f"git: {repo.repo}: fetched {remote} in {secs:.1f} s")
+        self._mark_fetched(path)
         return MirrorState(path, True, "fetched", seconds=secs)
 
     @staticmethod
@@ -487,18 +561,33 @@ class GitSource:
             _run(["git", "init", "--bare", "--quiet", str(tmp)])
             self._configure_remote(tmp, remote)
             _run(["git", f"--git-dir={tmp}", "symbolic-ref", "HEAD", f"refs/heads/{branch}"])
-            _run(["git", f"--git-dir={tmp}", "fetch", "--no-tags", "--quiet", "origin"], timeout=NETWORK_TIMEOUT)
+            _run(["git", f"--git-dir={tmp}", "fetch", "--no-tags", "--quiet", "origin", *self._refspecs()], timeout=NETWORK_TIMEOUT)
             os.replace(tmp, path)
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
 
+    def _refspecs(self) -> list[str]:
+        """Explicit refspecs when tags are wanted (branches and tags); none: the configured ones (branches)."""
+        return ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"] if self.tags else []
+
+    def _mark_fetched(self, path: Path) -> None:
+        """Remember when the mirror was last brought up to date (git keeps no such time of its own)."""
+        try:
+            (path / FETCHED_MARK).write_text(self.now().astimezone(dt.timezone.utc).isoformat() + "\n", encoding="utf-8")
+        except OSError:
+            pass
+
     @staticmethod
-    def _last_update(path: Path) -> str:
-        stamps = [p.stat().st_mtime for p in (path / "FETCH_HEAD", path / "packed-refs", path / "HEAD") if p.exists()]
-        if not stamps:
-            return "at an unknown time"
-        return dt.datetime.fromtimestamp(max(stamps), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    def _last_update_time(path: Path) -> dt.datetime | None:
+        """When the mirror was last updated: our mark, else the newest of its refs' files (None: unknown)."""
+        try:
+            mark = dt.datetime.fromisoformat((path / FETCHED_MARK).read_text(encoding="utf-8").strip())
+            return mark if mark.tzinfo else mark.replace(tzinfo=dt.timezone.utc)
+        except (OSError, ValueError):
+            pass
+        stamps = [p.stat().st_mtime for p in (path / "packed-refs", path / "refs" / "heads", path / "HEAD") if p.exists()]
+        return dt.datetime.fromtimestamp(max(stamps), dt.timezone.utc) if stamps else None
 
     # -- Source protocol -------------------------------------------------------------------------
     def fetch(self, repo: RepoSpec, days: Sequence[dt.date]) -> Iterator[DayBatch]:
@@ -509,6 +598,7 @@ class GitSource:
         notes = list(state.notes)
         error: str | None = state.error
         result: CommitsByDay | None = None
+        tags_by_day: dict[dt.date, list[dict[str, Any]]] = {}
         t0 = time.perf_counter()
         if error is None:
             ref = f"refs/heads/{repo.branch}"
@@ -519,18 +609,50 @@ class GitSource:
             else:
                 try:
                     result = read_commits(state.path, repo.repo, ref, days, self.tz)
+                    if self.tags:
+                        tags_by_day, tag_notes = read_tags(state.path, repo.repo, days, self.tz)
+                        notes += tag_notes
                 except (GitCommandError, OSError, ValueError) as exc:
                     error = f"reading the git mirror {state.path} failed: {exc}"
+                    result = None
         ms = int((time.perf_counter() - t0) * 1000)
+        now = self.now()
         for d in days:
             batch = DayBatch(repo=repo.repo, day=d, notes=list(notes), stale=state.action == "fetch failed")
+            begins = day_bounds(d, self.tz)[0]
             if result is None:
                 batch.error = error
                 batch.stats = {"items": 0}
+            elif begins > now:
+                batch.error = f"{repo.repo}: {d} has not begun yet (it is {now:%Y-%m-%d %H:%M} UTC); the git mirror cannot answer for it"
+                batch.stats = {"items": 0}
+            elif batch.stale and (state.updated_at is None or begins >= state.updated_at):
+                when = f"{state.updated_at:%Y-%m-%dT%H:%M:%SZ}" if state.updated_at else "at an unknown time"
+                batch.error = (f"{repo.repo}: the git mirror {state.path} was last updated {when}, before {d} began, and "
+                               f"could not be fetched; it cannot answer for that day")
+                batch.stats = {"items": 0}
             else:
-                batch.events = [RawEvent("commit", p["sha"], p) for p in result.days.get(d, [])]
+                where = f"git mirror {state.path}"
+                events, problems = [], list(result.problems.get(d, []))
+                for p in result.days.get(d, []):
+                    try:
+                        p = validate.commit(p, where, notes=batch.notes)
+                    except validate.Invalid as exc:
+                        problems.append(str(exc))
+                        continue
+                    events.append(RawEvent("commit", p["sha"], p))
+                for p in tags_by_day.get(d, []):
+                    try:
+                        p = validate.release(p, where, notes=batch.notes)
+                    except validate.Invalid as exc:
+                        problems.append(str(exc))
+                        continue
+                    events.append(RawEvent("release", p["tag_name"], p))
+                batch.events = events
                 batch.notes += result.notes
-                if d in result.problems:
-                    batch.error = "; ".join(result.problems[d])
+                if problems:
+                    batch.error = "; ".join(problems)
                 batch.stats = {"items": len(batch.events), "commits_walked": result.walked, "read_ms": ms}
+            batch.error = hide_credentials(batch.error) if batch.error else None
+            batch.notes = [hide_credentials(n) for n in batch.notes]
             yield batch

@@ -12,6 +12,8 @@ Layout (the same as ``shared/replay/``, plus ``pulls.json``)::
         commits/<sha>.json   GET /repos/{o}/{r}/commits/{sha} (file pages merged), one per listed commit
         issues.json          items of GET /repos/{o}/{r}/issues (issues and PRs) created in the day
         pulls.json           items of GET /repos/{o}/{r}/pulls merged in the day
+        releases.json        items of GET /repos/{o}/{r}/releases published in the day (written when the
+                             source yields releases for that day)
     <record_dir>/manifest.json   days_utc, and per repository its branch and per-day counts
 
 ``commits_list.json`` holds each commit's detail without ``stats`` and ``files`` (which is what the list
@@ -80,6 +82,7 @@ def write_day(
     commit_details: Mapping[str, Mapping[str, Any]],
     issues: Sequence[Mapping[str, Any]],
     pulls: Sequence[Mapping[str, Any]],
+    releases: Sequence[Mapping[str, Any]] | None = None,
 ) -> Path:
     """Write one (repo, day) in the replay layout; returns its folder."""
     root = Path(record_dir)
@@ -99,6 +102,10 @@ def write_day(
             stale.unlink()
     _write_json(folder / "issues.json", list(issues))
     _write_json(folder / "pulls.json", list(pulls))
+    if releases:
+        _write_json(folder / "releases.json", list(releases))
+    else:
+        (folder / "releases.json").unlink(missing_ok=True)
     return folder
 
 
@@ -129,7 +136,9 @@ def write_batch(record_dir: str | Path, repo: RepoSpec, batch: DayBatch) -> Path
     listing = [{k: v for k, v in p.items() if k not in ("stats", "files")} for p in details.values()]
     issues = [e.payload for e in batch.events if e.kind == "issue"]
     pulls = [e.payload for e in batch.events if e.kind == "pull"]
-    folder = write_day(record_dir, repo.repo, batch.day, commits_list=listing, commit_details=details, issues=issues, pulls=pulls)
+    releases = [e.payload for e in batch.events if e.kind == "release"]
+    folder = write_day(record_dir, repo.repo, batch.day, commits_list=listing, commit_details=details, issues=issues,
+                       pulls=pulls, releases=releases)
     update_manifest(record_dir, repo.repo, repo.branch, batch.day,
                     {"commits": len(details), "issues_json_items": len(issues), "pulls_json_items": len(pulls)})
     return folder

@@ -9,6 +9,7 @@ receives goes through :meth:`Redactor.json` before it is cached, recorded or ret
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 MIN_PIECE = 8  # no run of this many consecutive characters of the token survives
@@ -71,3 +72,11 @@ class Redactor:
         if isinstance(value, dict):
             return {self.json(k): self.json(v) for k, v in value.items()}
         return value
+
+
+_URL_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/\s@]*@")
+
+
+def hide_credentials(text: str) -> str:
+    """``https://user:token@host/...`` -> ``https://***@host/...`` anywhere in ``text`` (git remotes, stderr)."""
+    return _URL_USERINFO.sub(r"\1***@", text)

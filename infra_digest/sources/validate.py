@@ -19,6 +19,7 @@ Rules (what a payload that passed guarantees to everything downstream):
 - **Counts** (``stats.total/additions/deletions``, each file's ``additions/deletions/changes``, a pull's
   ``additions/deletions/changed_files``, an issue's ``comments``): null or an integer in 0..2**31-1. A count
   sent as a string of decimal digits is read as that integer, and a note says so; any other type fails.
+  The files' ``additions`` (and ``deletions``) of one commit also add up to at most 2**31-1.
 - **Shapes**: ``commit``, ``commit.committer`` are objects; ``commit.author``, ``author``, ``committer``,
   ``user``, ``pull_request``, ``stats`` are objects or null; ``message``, ``title``, ``body``, ``state``,
   ``html_url``, ``url``, ``name``, ``email``, ``login``, ``status``, ``previous_filename`` are strings or
@@ -229,6 +230,8 @@ def commit(payload: Any, where: str, *, notes: list[str] | None = None, index: i
            expect_sha: str | None = None) -> dict[str, Any]:
     """A commit list item or detail (``GET /repos/{o}/{r}/commits[/{sha}]``): a cleaned, checked copy."""
     label = item_label("commit", payload, index)
+    if expect_sha is not None and label.startswith("commit item"):
+        label = f"commit {expect_sha[:12]}"
     if not isinstance(payload, dict):
         raise Invalid(where, label, "(item)", f"is a {_kind(payload)}, not an object")
     p = clean_json(payload)
@@ -261,6 +264,7 @@ def commit(payload: Any, where: str, *, notes: list[str] | None = None, index: i
     if stats is not None:
         for k in ("total", "additions", "deletions"):
             c.count(stats, k, f"stats.{k}")
+    sums = {"additions": 0, "deletions": 0}
     for i, f in enumerate(c.lst(p, "files", "files")):
         if not isinstance(f, dict):
             raise c.fail(f"files[{i}]", f"is a {_kind(f)}, not an object")
@@ -269,6 +273,11 @@ def commit(payload: Any, where: str, *, notes: list[str] | None = None, index: i
         c.text(f, "previous_filename", f"files[{i}].previous_filename")
         for k in ("additions", "deletions", "changes"):
             c.count(f, k, f"files[{i}].{k}")
+        for k in sums:
+            sums[k] += f.get(k) or 0
+    for k, total in sums.items():
+        if total > INT_MAX:
+            raise c.fail(f"files[*].{k}", f"add up to {total}, more than {INT_MAX}")
     return p
 
 
@@ -319,4 +328,26 @@ def pull(payload: Any, where: str, *, notes: list[str] | None = None, index: int
     return p
 
 
-VALIDATORS = {"commit": commit, "issue": issue, "pull": pull}
+def release(payload: Any, where: str, *, notes: list[str] | None = None, index: int | None = None) -> dict[str, Any]:
+    """An item of ``GET /repos/{o}/{r}/releases``: ``tag_name`` a non-empty string (it is the release's id),
+    ``draft``/``prerelease`` booleans or null, ``published_at``/``created_at`` dates or null, ``name``,
+    ``body``, ``html_url`` strings or null, ``author`` an object or null."""
+    tag = payload.get("tag_name") if isinstance(payload, dict) else None
+    label = f"release {_short(tag)}" if isinstance(tag, str) and tag else (f"release item {index}" if index is not None else "release item")
+    if not isinstance(payload, dict):
+        raise Invalid(where, label, "(item)", f"is a {_kind(payload)}, not an object")
+    p = clean_json(payload)
+    c = _Check(where, label, notes)
+    c.text(p, "tag_name", "tag_name", required=True)
+    for k in ("name", "body", "html_url", "url", "target_commitish"):
+        c.text(p, k, k)
+    for k in ("draft", "prerelease"):
+        if p.get(k) is not None and not isinstance(p.get(k), bool):
+            raise c.fail(k, f"is a {_kind(p.get(k))}, not a boolean")
+    for k in ("published_at", "created_at"):
+        c.ts(p, k, k)
+    c.user(p, "author")
+    return p
+
+
+VALIDATORS = {"commit": commit, "issue": issue, "pull": pull, "release": release}

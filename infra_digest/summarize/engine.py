@@ -26,9 +26,12 @@ from infra_digest.summarize import extractive
 from infra_digest.summarize import validate as V
 from infra_digest.summarize.jobs import Part, PromptJob
 from infra_digest.summarize.prompt_data import (
+    BODY_CHARS,
     MAX_CHANGES_LISTED,
+    TITLE_CHARS,
     change_brief,
     clean,
+    cut,
     item_data,
     item_id,
     notable_changes,
@@ -53,14 +56,20 @@ def summarize_day(ctx: DayContext, lang: str, llm: Any = None) -> DaySummary:
     return _summarize_with_llm(ctx, lang, llm, ext)
 
 
+def _prompt_text(item: Any) -> tuple[str | None, str | None]:
+    """An item's title and body as far as a prompt shows them (see ``prompt_data``): what the model can see is all
+    an injection can use, and reading no further keeps this linear in the size of the prompts, not of the data."""
+    return (item.title or "")[:TITLE_CHARS] or None, cut(getattr(item, "body", None), BODY_CHARS)
+
+
 def _payloads(ctx: DayContext) -> dict[ItemKey, set[str]]:
     """Per item, the distinctive words of instruction-like text (prompt injection, HTML) in its title/body."""
-    texts = {item.key: text_of(item.title, getattr(item, "body", None)) for _, item in ctx.items()}
+    texts = {item.key: text_of(*_prompt_text(item)) for _, item in ctx.items()}
     benign: set[str] = set()
     for r in ctx.repos:
         benign |= V.benign_words(r.repo)
         for item in r.items():
-            benign |= V.benign_words(text_of(item.title, getattr(item, "body", None), list(getattr(item, "github_labels", ())),
+            benign |= V.benign_words(text_of(*_prompt_text(item), list(getattr(item, "github_labels", ()))[:50],
                                              [f.filename for f in getattr(item, "files", ())], item.author))
     out = {}
     for key, text in texts.items():
@@ -180,8 +189,16 @@ def _summarize_with_llm(ctx: DayContext, lang: str, llm: Any, ext: DaySummary) -
                     dropped += 1
     texts = [*items.values(), *repos.values(), sections["summary"], sections["overview"]]
     llm_sections = sum(1 for t in texts if t and t.summarizer.startswith("llm:"))
+    # requests the model never answered (transport errors after their retries, the day's deadline): when that is
+    # every request, the summary failed, which is not the same as running without a model
+    unanswered = [oc for oc in outcomes.values() if not oc.answered and not oc.cached]
+    errors = [r for oc in unanswered for r in oc.rejected.values()]
+    status = "ok" if not unanswered else ("failed" if len(unanswered) == len(jobs) else "partial")
     stats = {
         "summarizer": name,
+        "llm_status": status,
+        "llm_errors": len(unanswered),
+        "llm_error": errors[0] if errors else None,
         "llm_sections": llm_sections,
         "extractive_sections": len(texts) - llm_sections,
         "fallbacks": sum(1 for t in texts if t and t.fallback_reason),

@@ -21,10 +21,18 @@ GIST_CHARS = 160
 _CODE_FENCE = re.compile(r"```.*?(```|$)", re.S)
 _HTML_COMMENT = re.compile(r"<!--.*?(-->|$)", re.S)
 _TAG = re.compile(r"<[^>]{0,200}>")
-_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s*.*$", re.M)
-_TEMPLATE_LINE = re.compile(r"^\s*(?:[-*]\s*\[[ xX]\].*|>.*|\|.*)$", re.M)
+# Every pattern is linear on any input (bounded repetitions, no "\s*" that can cross lines at a line start), and
+# a body is read up to SCAN_CHARS: an excerpt is its first sentences.
+SCAN_CHARS = 50_000
+_IMAGE = re.compile(r"!\[[^\]\n]{0,500}\]\([^)\n]{0,1000}\)")
+_LINK = re.compile(r"\[([^\]\n]{0,500})\]\([^)\n]{0,1000}\)")
+_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]*.*$", re.M)
+_TEMPLATE_LINE = re.compile(r"^[ \t]*(?:[-*][ \t]*\[[ xX]\].*|>.*|\|.*)$", re.M)
+_LIST_MARK = re.compile(r"^[ \t]*(?:[-*+]|\d{1,3}[.)])[ \t]+", re.M)
+# A body's opening label ("Summary:", "## Motivation" is a heading and already gone): not part of the prose.
+_LEAD_LABEL = re.compile(r"^(?:summary|description|motivation|purpose|overview|tl;?\s?dr|context|background|"
+                         r"what does this pr do\??|problem|issue|describe the bug)\s*[:：]\s*", re.I)
+_NOT_WORD = re.compile(r"[\W_]+")
 _WS = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s")
 
@@ -33,21 +41,25 @@ def clean_body(body: str | None) -> str:
     """Markdown/HTML issue body -> one line of plain prose (code, images, headings and checklists dropped)."""
     if not body:
         return ""
-    text = _CODE_FENCE.sub(" ", body)
+    text = _CODE_FENCE.sub(" ", body[:SCAN_CHARS])
     text = _HTML_COMMENT.sub(" ", text)
     text = _IMAGE.sub(" ", text)
     text = _LINK.sub(r"\1", text)
     text = _HEADING.sub(" ", text)
     text = _TEMPLATE_LINE.sub(" ", text)
+    text = _LIST_MARK.sub("", text)
     text = _TAG.sub(" ", text)
     text = text.replace("`", "").replace("**", "").replace("__", "")
-    return _WS.sub(" ", text).strip()
+    return _LEAD_LABEL.sub("", _WS.sub(" ", text).strip())
 
 
-def excerpt(body: str | None, limit: int = GIST_CHARS) -> str | None:
-    """The first sentence(s) of a body, at most ``limit`` characters, cut at a word with an ellipsis."""
+def excerpt(body: str | None, limit: int = GIST_CHARS, title: str | None = None) -> str | None:
+    """The first sentence(s) of a body, at most ``limit`` characters, cut at a word with an ellipsis. None when the
+    body says nothing the ``title`` does not already say."""
     text = clean_body(body)
     if not text:
+        return None
+    if title and _NOT_WORD.sub(" ", text).strip().casefold() in _NOT_WORD.sub(" ", title).casefold():
         return None
     parts = _SENTENCE_END.split(text)
     out = ""
@@ -61,10 +73,33 @@ def excerpt(body: str | None, limit: int = GIST_CHARS) -> str | None:
     return out
 
 
-def _count_phrase(counter: Mapping[str, int], order: Sequence[str], lang: str) -> str:
-    sep = "、" if lang == "zh" else ", "
-    parts = [f"{t(lang, k)} {counter[k]}" for k in order if counter.get(k)]
-    return sep.join(parts)
+# English nouns (singular, plural) for counted change and issue types.
+_CHANGE_NOUNS = {"fix": ("fix", "fixes"), "feature": ("feature", "features"),
+                 "perf": ("performance change", "performance changes"), "revert": ("revert", "reverts"),
+                 "refactor": ("refactoring", "refactorings"), "build": ("build or dependency change", "build or dependency changes"),
+                 "ci": ("CI change", "CI changes"), "test": ("test change", "test changes"), "docs": ("docs change", "docs changes"),
+                 "other": ("other change", "other changes")}
+_ISSUE_NOUNS = {"bug": ("bug report", "bug reports"), "feature-request": ("feature request", "feature requests"),
+                "question": ("question", "questions"), "roadmap": ("roadmap", "roadmaps"), "ci-failure": ("CI failure", "CI failures"),
+                "other": ("other issue", "other issues")}
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """ "1 file", "2 files" (English)."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def _join_en(parts: Sequence[str]) -> str:
+    """ "a", "a and b", "a, b and c"."""
+    parts = list(parts)
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1] if parts else ""
+
+
+def _count_phrase(counter: Mapping[str, int], order: Sequence[str], lang: str, issues: bool = False) -> str:
+    if lang == "zh":
+        return "、".join(f"{t(lang, k)} {counter[k]}" for k in order if counter.get(k))
+    nouns = _ISSUE_NOUNS if issues else _CHANGE_NOUNS
+    return ", ".join(plural(counter[k], *nouns.get(k, (k, k + "s"))) for k in order if counter.get(k))
 
 
 def _top_tags(items: Sequence[Change | PullRequest | Issue], lang: str, n: int = 4) -> str:
@@ -76,7 +111,7 @@ def _top_tags(items: Sequence[Change | PullRequest | Issue], lang: str, n: int =
     if not tags:
         return ""
     top = sorted(tags.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
-    return sep.join(f"{tag_name(k)} ({v})" for k, v in top)
+    return sep.join(f"{tag_name(k, lang)} ({v})" for k, v in top)
 
 
 def _biggest(changes: Sequence[Change]) -> Change | None:
@@ -113,12 +148,13 @@ def repo_paragraph(repo: RepoDay, lang: str) -> str:
         return text
     parts = []
     if changes:
-        parts.append(f"code changes: {len(changes)} ({_count_phrase(ct, CHANGE_TYPES, lang)})")
+        parts.append(f"{plural(len(changes), 'code change')} ({_count_phrase(ct, CHANGE_TYPES, lang)})")
     if repo.new_prs:
-        parts.append(f"new PRs: {len(repo.new_prs)}")
+        parts.append(plural(len(repo.new_prs), "new PR"))
     if issues:
-        parts.append(f"new issues: {len(issues)} ({_count_phrase(it, ISSUE_TYPES, lang)})")
-    text = "; ".join(parts) + "."
+        parts.append(f"{plural(len(issues), 'new issue')} ({_count_phrase(it, ISSUE_TYPES, lang, issues=True)})")
+    text = _join_en(parts) + "."
+    text = text[0].upper() + text[1:]
     if tags:
         text += f" Hardware and precision: {tags}."
     if biggest:
@@ -132,7 +168,7 @@ def day_summary(ctx: DayContext, lang: str) -> str:
     all_changes = [c for r in ctx.repos for c in r.changes]
     all_items = [i for r in ctx.repos for i in (*r.changes, *r.issues)]
     ct = Counter(c.change_type for c in all_changes)
-    busiest = sorted(active, key=lambda r: (-(r.counts.changes + r.counts.issues), r.repo))[:2]
+    busiest = sorted(active, key=lambda r: (-(r.counts.changes + (r.counts.issues or 0)), r.repo))[:2]
     tags = _top_tags(all_items, lang, n=5)
     failed = ctx.failed_repos
     if lang == "zh":
@@ -143,10 +179,13 @@ def day_summary(ctx: DayContext, lang: str) -> str:
                     f"共 {tot.changes} 项代码变更")
             if all_changes:
                 text += f"（{_count_phrase(ct, CHANGE_TYPES, lang)}）"
-            text += f"，新 issue {tot.issues} 个，新开 PR {tot.new_prs} 个。"
+            issues = f"新 issue {tot.issues} 个" if tot.issues is not None else "新 issue 未记录"
+            prs = f"新开 PR {tot.new_prs} 个" if tot.new_prs is not None else "新开 PR 未记录"
+            text += f"，{issues}，{prs}。"
             if busiest:
                 text += "最活跃的是 " + "、".join(
-                    f"{r.repo}（{r.counts.changes} 项变更、{r.counts.issues} 个 issue）" for r in busiest) + "。"
+                    f"{r.repo}（{r.counts.changes} 项变更" + (f"、{r.counts.issues} 个 issue" if r.counts.issues else "") + "）"
+                    for r in busiest) + "。"
             if tags:
                 text += f"涉及的硬件与精度：{tags}。"
         if failed:
@@ -155,14 +194,17 @@ def day_summary(ctx: DayContext, lang: str) -> str:
     if not active:
         text = f"On {ctx.day}, none of the {ctx.repo_count} watched repositories had a new commit, PR or issue."
     else:
-        text = (f"On {ctx.day}, {len(active)} of {ctx.repo_count} watched repositories were active. "
-                f"Code changes: {tot.changes}")
+        changes = plural(tot.changes, "code change")
         if all_changes:
-            text += f" ({_count_phrase(ct, CHANGE_TYPES, lang)})"
-        text += f"; new issues: {tot.issues}; new PRs: {tot.new_prs}."
+            changes += f" ({_count_phrase(ct, CHANGE_TYPES, lang)})"
+        issues = plural(tot.issues, "new issue") if tot.issues is not None else "new issues not recorded"
+        prs = plural(tot.new_prs, "new PR") if tot.new_prs is not None else "new PRs not recorded"
+        text = (f"On {ctx.day}, {len(active)} of {ctx.repo_count} watched repositories were active, "
+                f"with {_join_en([changes, issues, prs])}.")
         if busiest:
-            text += " Busiest: " + ", ".join(
-                f"{r.repo} (changes: {r.counts.changes}, issues: {r.counts.issues})" for r in busiest) + "."
+            text += " The busiest " + ("was " if len(busiest) == 1 else "were ") + _join_en([
+                f"{r.repo} ({plural(r.counts.changes, 'change')}" + (f", {plural(r.counts.issues, 'issue')}" if r.counts.issues else "") + ")"
+                for r in busiest]) + "."
         if tags:
             text += f" Hardware and precision: {tags}."
     if failed:
@@ -217,10 +259,13 @@ def overview(ctx: DayContext, lang: str, max_themes: int = 6) -> str:
     lines = []
     for th in themes:
         refs = [ref for repo_refs in th["repos"].values() for ref in repo_refs[:2]][:6]
+        more = th["count"] - len(refs)  # a capped list says how many it leaves out
         if lang == "zh":
-            lines.append(f"{tag_name(th['tag'])}：出现在 {len(th['repos'])} 个仓库的 {th['count']} 项内容中（{sep.join(refs)}）。")
+            listed = sep.join(refs) + (f" 等，另有 {more} 项" if more else "")
+            lines.append(f"{tag_name(th['tag'], lang)}：出现在 {len(th['repos'])} 个仓库的 {th['count']} 项内容中（{listed}）。")
         else:
-            lines.append(f"{tag_name(th['tag'])}: {th['count']} items in {len(th['repos'])} repositories ({sep.join(refs)}).")
+            listed = sep.join(refs) + (f" and {more} more" if more else "")
+            lines.append(f"{tag_name(th['tag'])}: {plural(th['count'], 'item')} in {len(th['repos'])} repositories ({listed}).")
     for author, refs in authors:
         if lang == "zh":
             lines.append(f"同一作者 {author} 在多个仓库提交了 issue（{sep.join(refs)}），可能是同一问题在不同项目中的表现。")
@@ -238,7 +283,7 @@ def summarize_extractive(ctx: DayContext, lang: str) -> DaySummary:
     items = {}
     for r in ctx.repos:
         for item in (*r.issues, *r.new_prs):
-            gist = excerpt(item.body)
+            gist = excerpt(item.body, title=item.title)
             if gist:
                 items[item.key] = Text(gist, NAME)
     return DaySummary(

@@ -20,12 +20,11 @@ ends, in the calling thread; worker threads only talk HTTP and validate.
 
 from __future__ import annotations
 
-import concurrent.futures as cf
+import collections
 import datetime as dt
 import hashlib
 import json
 import logging
-import math
 import os
 import random
 import threading
@@ -40,6 +39,9 @@ import duckdb
 log = logging.getLogger(__name__)
 
 ENVELOPE_VERSION = 1
+DAY_DEADLINE = 120.0        # seconds for all of a day's (and language's) model requests
+MAX_ANSWER_CHARS = 100_000  # a longer answer is not read (no answer of ours is near this)
+DEADLINE_GRACE = 1.0        # after the day's deadline, seconds to collect answers already arriving
 RETRY_AFTER_CAP = 60.0
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 8.0
@@ -242,8 +244,13 @@ class LLMSummarizer:
     """Runs jobs against one model: cache first, then the model, in a bounded pool."""
 
     def __init__(self, model: str, conn: duckdb.DuckDBPyConnection | None = None, *, api_base: str | None = None,
-                 timeout: float = 60, max_concurrency: int = 8, max_retries: int = 3, temperature: float = 0.0):
+                 timeout: float = 60, max_concurrency: int = 8, max_retries: int = 3, temperature: float = 0.0,
+                 day_deadline: float = DAY_DEADLINE):
         self.model = model
+        # all requests of one ``run`` (a day in a language) end by this many seconds; what is unanswered then falls
+        # back to extractive text. Requests run in daemon threads: one stuck on a server that trickles its answer
+        # holds neither the run nor the process's exit.
+        self.day_deadline = float(day_deadline)
         self.conn = conn
         self.client = ModelClient(model, api_base=api_base, timeout=timeout, max_retries=max_retries, temperature=temperature)
         self.max_concurrency = max(1, int(max_concurrency))
@@ -293,9 +300,11 @@ class LLMSummarizer:
         run_transaction(self.conn, write)
 
     # -- one job, in a worker thread
-    def _run_job(self, job: Job) -> Outcome:
+    def _run_job(self, job: Job, day_end: float | None = None) -> Outcome:
         out = Outcome()
         deadline = time.monotonic() + self.section_deadline
+        if day_end is not None:
+            deadline = min(deadline, day_end)
         todo: list[str] = list(job.parts)
         feedback: dict[str, str] | None = None
         for attempt in range(2):  # the first answer and one retry of what failed
@@ -318,7 +327,9 @@ class LLMSummarizer:
                 break  # transport failure (after its retries): not asked again
             out.answered = True
             try:
-                parsed = job.parse(call.content, todo)
+                parsed = job.parse(call.content, todo) if len(call.content) <= MAX_ANSWER_CHARS else {}
+                if len(call.content) > MAX_ANSWER_CHARS:
+                    log.warning("the answer to %s is %d characters long: not read", job.name, len(call.content))
             except Exception as exc:  # noqa: BLE001 - a parser bug must not lose the day
                 parsed = {}
                 log.warning("could not parse the answer to %s: %s", job.name, exc)
@@ -366,26 +377,7 @@ class LLMSummarizer:
             else:
                 outcomes[name] = out
         if todo:
-            pool = cf.ThreadPoolExecutor(max_workers=min(self.max_concurrency, len(todo)), thread_name_prefix="llm")
-            futures = {pool.submit(self._run_job, job): job for job in todo}
-            waves = math.ceil(len(todo) / self.max_concurrency)
-            done, pending = cf.wait(futures, timeout=waves * self.section_deadline + 5)
-            for fut in done:
-                job = futures[fut]
-                try:
-                    outcomes[job.name] = fut.result()
-                except Exception as exc:  # noqa: BLE001
-                    reason = f"internal error: {type(exc).__name__}: {exc}"[:300]
-                    outcomes[job.name] = Outcome(rejected={p: reason for p in job.parts},
-                                                 calls=[{"section": job.name, "cached": False, "ok": False, "fallback_reason": reason,
-                                                         "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0, "seconds": 0.0}])
-            for fut in pending:
-                job = futures[fut]
-                fut.cancel()
-                outcomes[job.name] = Outcome(rejected={p: "deadline exceeded" for p in job.parts},
-                                             calls=[{"section": job.name, "cached": False, "ok": False, "fallback_reason": "deadline exceeded",
-                                                     "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0, "seconds": 0.0}])
-            pool.shutdown(wait=not pending, cancel_futures=True)
+            outcomes.update(self._run_pool(todo, started + self.day_deadline))
         cache_rows, call_rows = [], []
         for name, out in outcomes.items():
             job, key, phash = keyed[name]
@@ -408,6 +400,58 @@ class LLMSummarizer:
             "seconds": round(time.monotonic() - started, 3),
         }
         return outcomes, stats
+
+    def _run_pool(self, jobs: Sequence[Job], day_end: float) -> dict[str, Outcome]:
+        """Run ``jobs`` in at most ``max_concurrency`` daemon threads until done or ``day_end`` (+ a grace second).
+        A job unfinished then gets a "deadline exceeded" outcome; its thread is abandoned (a daemon: it cannot hold
+        the process) and whatever it finishes later is ignored."""
+        queue = collections.deque(jobs)
+        results: dict[str, Outcome] = {}
+        cond = threading.Condition()
+        closed = False
+
+        def failed(job: Job, reason: str) -> Outcome:
+            return Outcome(rejected={p: reason for p in job.parts},
+                           calls=[{"section": job.name, "cached": False, "ok": False, "fallback_reason": reason,
+                                   "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0, "seconds": 0.0}])
+
+        def worker() -> None:
+            while True:
+                with cond:
+                    if closed or not queue:
+                        return
+                    job = queue.popleft()
+                if time.monotonic() >= day_end:
+                    out = failed(job, "deadline exceeded")
+                else:
+                    try:
+                        out = self._run_job(job, day_end)
+                    except Exception as exc:  # noqa: BLE001 - one job's bug must not lose the day
+                        out = failed(job, f"internal error: {type(exc).__name__}: {exc}"[:300])
+                with cond:
+                    if not closed:
+                        results[job.name] = out
+                    cond.notify_all()
+
+        threads = [threading.Thread(target=worker, name=f"llm-{i}", daemon=True)
+                   for i in range(min(self.max_concurrency, len(jobs)))]
+        for th in threads:
+            th.start()
+        with cond:
+            while len(results) < len(jobs):
+                remaining = day_end + DEADLINE_GRACE - time.monotonic()
+                if remaining <= 0:
+                    break
+                cond.wait(remaining)
+            closed = True
+            done = dict(results)
+        late = [job for job in jobs if job.name not in done]
+        if late:
+            log.warning("model %s: day deadline (%.0fs) passed with %d requests unanswered; they fall back to extractive text",
+                        self.model, self.day_deadline, len(late))
+        for job in late:
+            done[job.name] = failed(job, "deadline exceeded")
+        return done
 
     def _from_cache(self, job: Job, env: Mapping[str, Any]) -> Outcome | None:
         """A cached answer, re-validated (the validator may have become stricter); None to ask again."""
@@ -444,10 +488,12 @@ class LLMResource(dg.ConfigurableResource):
     max_concurrency: int = 8
     max_retries: int = 3
     temperature: float = 0.0
+    day_deadline_seconds: float = DAY_DEADLINE
 
     def summarizer(self, conn: duckdb.DuckDBPyConnection) -> LLMSummarizer | None:
         model = (self.model or "").strip()
         if not model:
             return None
         return LLMSummarizer(model, conn, api_base=(self.api_base or "").strip() or None, timeout=self.timeout,
-                             max_concurrency=self.max_concurrency, max_retries=self.max_retries, temperature=self.temperature)
+                             max_concurrency=self.max_concurrency, max_retries=self.max_retries, temperature=self.temperature,
+                             day_deadline=self.day_deadline_seconds)

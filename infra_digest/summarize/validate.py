@@ -32,8 +32,18 @@ LIMITS: dict[str, dict[str, tuple[int, int, int]]] = {
 MIN_CJK = {"gist": 4, "paragraph": 8, "summary": 15, "overview": 10}
 
 _CODE_SPAN = re.compile(r"`[^`\n]*`")
-_URL = re.compile(r"https?://[^\s<>()\[\]{}\"'`，。；、！？）（]+", re.I)
+# A URL of any scheme ("scheme://...", or a scheme that needs no "//": mailto:, data:, ...).
+_URL = re.compile(r"(?<![A-Za-z0-9+.\-])(?:[A-Za-z][A-Za-z0-9+.\-]{1,31}://|(?:mailto|tel|sms|xmpp|data|file|javascript|vbscript|magnet|irc):)"
+                  r"[^\s<>()\[\]{}\"'`，。；、！？）（]+", re.I)
 _URL_TRAIL = ".,;:!?'\")]}"
+# A bare domain a renderer or a reader takes for a link: "www." + anything, or a name in a common top-level domain.
+_TLDS = ("com|net|org|io|ai|dev|app|co|cn|xyz|info|me|site|online|top|ru|uk|de|fr|jp|us|gov|edu|ly|gg|tk|link|click|biz|"
+         "page|cloud|tech|store|shop|live|news|blog|example|su|eu|ch|nl|kr|tw|hk|sg|au|ca|br|ir|vn|tv|fm|ws|zip|mov")
+_DOMAIN = re.compile(r"(?<![\w@./:\-])(?:www\.(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)*[a-z0-9\-]+"
+                     r"|(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+(?:" + _TLDS + r"))(?![\w\-])", re.I)
+_EMAIL = re.compile(r"(?<![\w.%+\-])[\w.%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)+", re.I)
+_MENTION = re.compile(r"(?<![\w@/.`\-])@([a-z0-9](?:[a-z0-9\-]{0,38}))(?![\w\-])", re.I)
+_LOGIN = re.compile(r"[a-z0-9][a-z0-9\-]{0,38}", re.I)
 _SHA = re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]{7,40}(?![0-9A-Za-z])")
 _REF = re.compile(r"#\s?(\d+)")
 _VERSION = re.compile(r"(?<![\d.])v?(\d+(?:\.\d+)+)")
@@ -42,12 +52,43 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _KANA_HANGUL = re.compile(r"[\u3040-\u30ff\uac00-\ud7af\u1100-\u11ff]")
 _ASCII_TOKEN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+/\-]*")
 _WORD = re.compile(r"[A-Za-z][A-Za-z']*")
-_ZH_NUMERAL = re.compile(r"([二两三四五六七八九十百]+)\s*(?:个|项|次|条|处|种|份|位|名|篇|款|家|类|组|行)")
-_EN_NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-               "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "twenty": 20,
-               "dozen": 12, "hundred": 100, "thousand": 1000}
-_EN_NUMBER_WORD = re.compile(r"\b(" + "|".join(_EN_NUMBERS) + r")\b", re.I)
+_LETTERS = re.compile(r"[^\W\d_]+")
 
+# Numbers written in words. English: "two", "seventy-five", "three hundred", "a dozen" ("one" alone is too
+# common a word to count); Chinese: "百分之七十", "三倍", "七成", "三个" (a lone 一 is too common to count).
+_EN_UNITS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+             "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+             "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+             "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "dozen": 12}
+_EN_SCALES = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9}
+_EN_NUMWORD = "|".join(sorted([*_EN_UNITS, *_EN_SCALES], key=len, reverse=True))
+_EN_NUMBER_PHRASE = re.compile(rf"\b(?:{_EN_NUMWORD})(?:(?:[\s\-]+(?:and[\s\-]+)?)(?:{_EN_NUMWORD}))*\b", re.I)
+_ZH_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_ZH_UNITS = {"十": 10, "百": 100, "千": 1000}
+_ZH_BIG = {"万": 10**4, "亿": 10**8}
+_ZH_NUM = "零〇一二两三四五六七八九十百千万亿"
+_ZH_COUNTERS = "个项次条处种份位名篇款家类组行倍"
+_ZH_NUMBER = re.compile(rf"百分之([{_ZH_NUM}]+)|([{_ZH_NUM}]+)\s*(成(?![为功员本立果绩长熟])|[{_ZH_COUNTERS}])")
+
+# Function words: enough to tell English prose from French, German, Spanish, Italian, Portuguese or Dutch prose
+# (words that are also English, or single letters, are left out).
+_FUNCTION_WORDS = {
+    "en": frozenset("the and or of to in on for with is are was were be been by this that these those it its from as at "
+                    "which when not but into than has have had adds fixes new now also after before can will should "
+                    "while where there their they what".split()),
+    "fr": frozenset("le la les des du un une et est sont dans pour avec sur par qui que pas ce cette ces lors aux au leur "
+                    "leurs ses mais ou où été être nouveau nouvelle ajoute corrige problème lorsque entre très aussi il "
+                    "elle nous vous ils d' l'".split()),
+    "de": frozenset("der das den dem des und ist sind nicht mit für auf bei von zu zum zur ein eine einen einem einer "
+                    "wird werden wurde wurden auch oder im dass aus nach über wenn behebt fügt hinzu neue neuen fehler "
+                    "kann sich wir".split()),
+    "es": frozenset("el los las del y es son en para con por que una uno se su sus al como pero más este esta corrige "
+                    "añade nuevo nueva".split()),
+    "it": frozenset("il lo gli della delle dei è sono con che una uno nel nella alla questo questa anche corregge "
+                    "aggiunge".split()),
+    "pt": frozenset("os do da dos das é são em para com por que não uma um no na ao adiciona".split()),
+    "nl": frozenset("het een en zijn van voor met op niet dat wordt ook bij naar".split()),
+}
 _MARKUP = [
     (re.compile(r"<"), "contains '<' (HTML or markup)"),
     (re.compile(r"\]\s*\("), "contains a Markdown link"),
@@ -114,16 +155,53 @@ def _without_shas(text: str) -> str:
     return _SHA.sub(lambda m: " " if _is_sha(m.group(0)) else m.group(0), text)
 
 
-def _zh_numeral(s: str) -> int | None:
-    digits = {"二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-    if "百" in s:
+def zh_number(s: str) -> int | None:
+    """The value of a Chinese numeral (七十 -> 70, 三百零五 -> 305, 两万 -> 20000, 二〇二六 -> 2026)."""
+    if not s or any(c not in _ZH_NUM for c in s):
         return None
-    if s == "十":
-        return 10
-    if "十" in s:
-        tens, _, ones = s.partition("十")
-        return (digits.get(tens, 1) if tens else 1) * 10 + (digits.get(ones, 0) if ones else 0)
-    return digits.get(s) if len(s) == 1 else None
+    if all(c in _ZH_DIGITS for c in s):
+        return _ZH_DIGITS[s] if len(s) == 1 else int("".join(str(_ZH_DIGITS[c]) for c in s))
+    total = section = num = 0
+    for c in s:
+        if c in _ZH_DIGITS:
+            num = _ZH_DIGITS[c]
+        elif c in _ZH_UNITS:
+            section += (num or 1) * _ZH_UNITS[c]
+            num = 0
+        else:
+            section += num
+            total = (total + (section or 1)) * _ZH_BIG[c] if c == "亿" else total + (section or 1) * _ZH_BIG[c]
+            section = num = 0
+    return total + section + num
+
+
+def en_number(phrase: str) -> int | None:
+    """The value of an English number phrase ("seventy-five" -> 75, "three hundred and two" -> 302)."""
+    total = current = 0
+    seen = False
+    for w in re.split(r"[\s\-]+", phrase.lower()):
+        if w == "and" or not w:
+            continue
+        seen = True
+        if w in _EN_UNITS:
+            current += _EN_UNITS[w]
+        elif w == "hundred":
+            current = max(current, 1) * 100
+        elif w in _EN_SCALES:
+            total += max(current, 1) * _EN_SCALES[w]
+            current = 0
+        else:
+            return None
+    return total + current if seen else None
+
+
+def _links_of(text: str) -> tuple[set[str], set[str], set[str]]:
+    """Bare domains, e-mail addresses and @mentions in text outside URLs and code spans (lower-case)."""
+    emails = {m.group(0).lower() for m in _EMAIL.finditer(text)}
+    rest = _EMAIL.sub(" ", text)
+    domains = {m.group(0).lower() for m in _DOMAIN.finditer(rest)}
+    mentions = {m.group(1).lower() for m in _MENTION.finditer(rest)}
+    return domains, emails, mentions
 
 
 class Facts:
@@ -134,6 +212,13 @@ class Facts:
         body, urls = _strip_urls(text)
         self.urls = set(urls)
         self.url_text = text
+        self.domains, self.emails, _ = _links_of(body)
+        for url in urls:
+            host = re.sub(r"^[a-z][a-z0-9+.\-]*:(?://)?(?:[^@/]*@)?", "", url.lower()).split("/")[0].split(":")[0]
+            if host:
+                self.domains |= {host, host.removeprefix("www.")}
+        self.domains |= {e.split("@", 1)[1] for e in self.emails}
+        self.logins = {w.lower() for w in _LOGIN.findall(text)}
         self.shas = _shas(body)
         plain = _without_shas(body)
         self.refs = {_norm_int(n) for n in _REF.findall(plain)}
@@ -143,12 +228,33 @@ class Facts:
         self.lower = text.lower()
 
 
-def check_facts(answer: str, facts: Facts) -> tuple[bool, str]:
-    """Every URL, sha, #N, version and number of the answer must exist in the input."""
+def check_links(answer: str, facts: Facts) -> tuple[bool, str]:
+    """Every link of the answer, of any form (a URL of any scheme, a bare domain, an e-mail address, an @mention),
+    must be in the input: a URL as a whole input URL (not a part of one), the others as they appear there."""
     body, urls = _strip_urls(answer)
     for url in urls:
-        if url not in facts.url_text:
+        if url not in facts.urls:
             return False, f"URL not in the input: {url[:80]}"
+    domains, emails, mentions = _links_of(_CODE_SPAN.sub(" ", body))
+    for e in sorted(emails):
+        if e not in facts.emails:
+            return False, f"e-mail address not in the input: {e[:80]}"
+    for d in sorted(domains):
+        if d not in facts.domains and d.removeprefix("www.") not in facts.domains:
+            return False, f"domain not in the input: {d[:80]}"
+    for m in sorted(mentions):
+        if m not in facts.logins:
+            return False, f"@{m[:40]} not in the input"
+    return True, ""
+
+
+def check_facts(answer: str, facts: Facts) -> tuple[bool, str]:
+    """Every link (see :func:`check_links`), sha, #N, version and number (in digits or in words, English or
+    Chinese) of the answer must exist in the input."""
+    ok, reason = check_links(answer, facts)
+    if not ok:
+        return ok, reason
+    body, _ = _strip_urls(answer)
     for sha in _shas(body):
         if not any(s.startswith(sha) for s in facts.shas):
             return False, f"sha {sha} not in the input"
@@ -162,13 +268,20 @@ def check_facts(answer: str, facts: Facts) -> tuple[bool, str]:
     for n in _DIGITS.findall(plain):
         if _norm_int(n) not in facts.numbers:
             return False, f"number {n} not in the input"
-    for m in _ZH_NUMERAL.finditer(plain):
-        value = _zh_numeral(m.group(1))
-        if value is not None and str(value) not in facts.numbers:
-            return False, f"count {m.group(0)} not in the input"
-    for m in _EN_NUMBER_WORD.finditer(plain):
-        if str(_EN_NUMBERS[m.group(1).lower()]) not in facts.numbers and m.group(1).lower() not in facts.words:
-            return False, f"count '{m.group(1)}' not in the input"
+    for m in _ZH_NUMBER.finditer(plain):
+        value = zh_number(m.group(1) or m.group(2))
+        if value is None or (value == 1 and m.group(2) == "一"):
+            continue
+        candidates = {value, value * 10} if m.group(3) and m.group(3).startswith("成") else {value}
+        if not any(str(v) in facts.numbers for v in candidates) and m.group(0) not in facts.text:
+            return False, f"number {m.group(0)} not in the input"
+    for m in _EN_NUMBER_PHRASE.finditer(plain):
+        phrase = re.sub(r"\s+", " ", m.group(0).lower())
+        value = en_number(phrase)
+        if value is None or phrase in ("one", "zero"):
+            continue
+        if str(value) not in facts.numbers and phrase not in facts.lower and not (" " not in phrase and phrase in facts.words):
+            return False, f"number '{m.group(0)}' not in the input"
     return True, ""
 
 
@@ -206,6 +319,21 @@ def language_stats(text: str, input_words: set[str] | None = None) -> dict[str, 
             "en_words": en_words}
 
 
+def latin_language(text: str) -> tuple[str | None, int, int]:
+    """(language, its function words, English function words) when ``text`` reads as a Latin-script language other
+    than English (French, German, Spanish, Italian, Portuguese, Dutch), else (None, 0, English function words)."""
+    body = _CODE_SPAN.sub(" ", text)
+    body, _ = _strip_urls(body)
+    words = [w.lower() for w in _LETTERS.findall(body.replace("’", "'"))]
+    words += [w.lower() + "'" for w in re.findall(r"\b([dl])'", body, re.I)]  # French elision: l'..., d'...
+    counts = {lang: sum(1 for w in words if w in vocab) for lang, vocab in _FUNCTION_WORDS.items()}
+    en = counts.pop("en")
+    best = max(counts, key=lambda k: counts[k])
+    if counts[best] >= 3 and counts[best] > en:
+        return best, counts[best], en
+    return None, 0, en
+
+
 def check_language(answer: str, lang: str, section: str = "gist", input_words: set[str] | None = None) -> tuple[bool, str]:
     s = language_stats(answer, input_words)
     if s["kana"] > 2:
@@ -224,6 +352,9 @@ def check_language(answer: str, lang: str, section: str = "gist", input_words: s
             return False, f"not English ({s['cjk']} CJK characters)"
         if s["en_words"] < 3:
             return False, "not English prose"
+        other, hits, en_hits = latin_language(answer)
+        if other is not None:
+            return False, f"wrong language (looks like {other}: {hits} function words of it, {en_hits} of English)"
         return True, ""
     return False, f"unknown language {lang!r}"
 
@@ -268,18 +399,24 @@ def check_placeholders(answer: str, allowed_text: str) -> tuple[bool, str]:
 
 # ---------------------------------------------------------------------------------------------- injection
 
-def instruction_spans(text: str | None) -> list[str]:
-    """Sentences of untrusted text that look like instructions to a model, and HTML tags."""
+def instruction_ranges(text: str | None) -> list[tuple[int, int]]:
+    """(start, end) of the HTML tags and of the instruction-like sentences of untrusted text (each such sentence
+    with the one after it: "Ignore the above. Write X." -> the payload follows). Linear in the text's length."""
     if not text:
         return []
-    spans = [m.group(0) for m in _HTML_SPAN.finditer(text)]
-    sentences = [s for s in _SENTENCE.findall(text) if s.strip()]
-    for i, sent in enumerate(sentences):
-        if _INSTRUCTION.search(sent):
-            spans.append(sent)
+    ranges = [m.span() for m in _HTML_SPAN.finditer(text)]
+    sentences = [m.span() for m in _SENTENCE.finditer(text) if m.group(0).strip()]
+    for i, (start, end) in enumerate(sentences):
+        if _INSTRUCTION.search(text[start:end]):
+            ranges.append((start, end))
             if i + 1 < len(sentences):
-                spans.append(sentences[i + 1])  # "Ignore the above. Write X." -> the payload follows
-    return spans
+                ranges.append(sentences[i + 1])
+    return ranges
+
+
+def instruction_spans(text: str | None) -> list[str]:
+    """Sentences of untrusted text that look like instructions to a model, and HTML tags."""
+    return [text[a:b] for a, b in instruction_ranges(text)] if text else []
 
 
 def span_tokens(spans: Iterable[str]) -> set[str]:
@@ -310,10 +447,15 @@ def payload_tokens(untrusted: str | None, benign_words: set[str]) -> set[str]:
 
 
 def benign_words(text: str) -> set[str]:
-    """Lower-case words of text with its instruction-like spans removed (used to keep common words allowed)."""
-    for span in instruction_spans(text):
-        text = text.replace(span, " ")
-    return {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z0-9_]{2,}", text)}
+    """Lower-case words of text with its instruction-like spans removed (used to keep common words allowed).
+    Linear: the spans are cut out by position in one pass."""
+    kept, pos = [], 0
+    for start, end in sorted(instruction_ranges(text)):
+        if start > pos:
+            kept.append(text[pos:start])
+        pos = max(pos, end)
+    kept.append(text[pos:])
+    return {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z0-9_]{2,}", " ".join(kept))}
 
 
 def _words(text: str) -> list[str]:
@@ -357,6 +499,9 @@ def validate(answer: str | None, *, section: str, lang: str, allowed: str | Fact
     ``forbidden``: instruction tokens of other items. Returns (ok, reason)."""
     if answer is None or not isinstance(answer, str):
         return False, "no answer"
+    limit = LIMITS.get(section, {}).get(lang, (0, 2000, 10))[1]
+    if len(answer) > 4 * limit + 200:  # judged by length alone: no check below reads a huge answer
+        return False, f"too long ({len(answer)} > {limit} characters)"
     facts = allowed if isinstance(allowed, Facts) else Facts(allowed)
     text = unicodedata.normalize("NFKC", answer).strip()  # full-width digits and letters judged as ASCII
     if not text or not any(ch.isalnum() for ch in text):

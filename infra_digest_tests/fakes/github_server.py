@@ -15,6 +15,8 @@ Served with GitHub's semantics (as far as the digest uses them):
 - ``GET /repos/{o}/{r}/pulls``: items of every day's ``pulls.json`` plus pull requests derived from
   ``issues.json`` items carrying ``pull_request``; ``state``, ``sort`` (created|updated), ``direction``,
   ``per_page``, ``page``.
+- ``GET /repos/{o}/{r}/releases``: items of every day's ``releases.json`` (drafts included, as GitHub shows them
+  to a token with push access), newest ``created_at`` first, ``per_page``, ``page``.
 - ``GET /repos/{o}/{r}`` (``default_branch`` from ``manifest.json`` when present, else ``main``) and
   ``GET /rate_limit``.
 - A weak ``ETag`` (hash of the body) on every 200, and 304 for a matching ``If-None-Match``.
@@ -35,6 +37,18 @@ path with its query, applied ``times`` times (default 1, ``None`` = forever), fi
 ``{"fault": "reset"}``                          the connection is reset (RST) without a response
 ``{"fault": "slow", "delay": 2.0}``             the normal response, after ``delay`` seconds
 ``{"fault": "malformed"}``                      200 with a body that is not JSON
+``{"fault": "json", "body": X}``                 200 (or ``"status"``) with ``X`` as the JSON body (hostile payloads)
+``{"fault": "trickle", "interval": 0.2}``       200 whose body (``"size"`` bytes of a JSON list) comes one byte
+                                                 every ``interval`` seconds
+``{"fault": "trickle_headers", "interval": .2}`` the status line, then the headers one byte at a time
+``{"fault": "hang"}``                            reads the request and never answers (until the server stops,
+                                                 or ``"seconds"``)
+``{"fault": "echo_auth", "where": "body"}``      echoes the request's Authorization header after ``"pad"``
+                                                 (280) characters: in the JSON ``message`` (``"body"``), the
+                                                 reason phrase (``"reason"``), or a ``Retry-After`` header of
+                                                 a 429 (``"retry_after"``); ``"status"`` (403) for the first two.
+                                                 ``"where": "etag"`` / ``"link"``: a normal 200 whose ETag, or
+                                                 whose ``Link`` next URL, carries it
 ==============================================  ===================================================
 
 ``FakeGitHub.requests`` logs every request as ``Req(method, path, status)`` (status 0 for a reset).
@@ -95,6 +109,7 @@ class _Repo:
     details: dict[str, dict[str, Any]] = field(default_factory=dict)  # sha -> detail
     issues: dict[int, tuple[dict[str, Any], str]] = field(default_factory=dict)  # number -> (item, file day)
     pulls: dict[int, tuple[dict[str, Any], str]] = field(default_factory=dict)  # from pulls.json
+    releases: dict[str, dict[str, Any]] = field(default_factory=dict)  # tag -> item, from releases.json
 
 
 def load_replay(replay_dir: str | Path) -> dict[str, _Repo]:
@@ -132,6 +147,10 @@ def load_replay(replay_dir: str | Path) -> dict[str, _Repo]:
             if (repo_dir / "commits").is_dir():
                 for p in repo_dir.joinpath("commits").glob("*.json"):
                     repo.details[p.stem] = json.loads(p.read_text(encoding="utf-8"))
+            rel = repo_dir / "releases.json"
+            if rel.exists():
+                for item in json.loads(rel.read_text(encoding="utf-8")):
+                    repo.releases[item["tag_name"]] = item
             for name, target in (("issues.json", repo.issues), ("pulls.json", repo.pulls)):
                 f = repo_dir / name
                 if f.exists():
@@ -192,6 +211,7 @@ class FakeGitHub:
         self.set_faults(faults or [])
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.stopping = threading.Event()  # ends hanging and trickling answers
 
     # -- control ---------------------------------------------------------------------------------------
     @property
@@ -236,6 +256,7 @@ class FakeGitHub:
         return self
 
     def stop(self) -> None:
+        self.stopping.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -343,6 +364,7 @@ class _Handler(BaseHTTPRequestHandler):
         target = self.path
         auth = self.headers.get("Authorization")
         self._logged = False
+        self._echo = None
         fault = fake._take_fault(target)
         status = 0
         try:
@@ -372,6 +394,59 @@ class _Handler(BaseHTTPRequestHandler):
         if kind == "malformed":
             self._send(200, b'{"sha": "abc", "truncated', {"Content-Type": "application/json", **rl})
             return 200
+        if kind == "json":  # ASCII-escaped, so that lone surrogates travel as JSON escapes
+            self._send(int(f.get("status", 200)), json.dumps(f.get("body")).encode(), {"Content-Type": "application/json", **rl})
+            return int(f.get("status", 200))
+        if kind == "hang":
+            self._log_once(0)
+            fake.stopping.wait(float(f.get("seconds", 120)))
+            self.close_connection = True
+            return 0
+        if kind == "trickle":
+            size = int(f.get("size", 200))
+            body = b"[" + b" " * max(0, size - 2) + b"]"
+            self._log_once(200)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.flush()
+            for i in range(len(body)):
+                if fake.stopping.wait(float(f.get("interval", 0.2))):
+                    break
+                self.wfile.write(body[i : i + 1])
+                self.wfile.flush()
+            self.close_connection = True
+            return 200
+        if kind == "trickle_headers":
+            self._log_once(200)
+            self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+            self.wfile.flush()
+            for b in b"X-Slow: " + b"a" * int(f.get("size", 200)) + b"\r\nContent-Length: 2\r\n\r\n[]":
+                if fake.stopping.wait(float(f.get("interval", 0.2))):
+                    break
+                self.wfile.write(bytes([b]))
+                self.wfile.flush()
+            self.close_connection = True
+            return 200
+        if kind == "echo_auth":
+            echo = "x" * int(f.get("pad", 280)) + f"Authorization: {self.headers.get('Authorization')}"
+            where = f.get("where", "body")
+            if where == "body":
+                return self._error(int(f.get("status", 403)), echo, rl)
+            if where == "reason":
+                body = b"<html>no</html>"
+                self._log_once(int(f.get("status", 403)))
+                self.send_response(int(f.get("status", 403)), echo)
+                for k, v in {"Content-Type": "text/html", "Content-Length": str(len(body)), **rl}.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(body)
+                return int(f.get("status", 403))
+            if where == "retry_after":
+                return self._error(429, "Too Many Requests", {**rl, "Retry-After": echo})
+            self._echo = (where, echo)  # "etag" / "link": the normal answer, with the header carrying it
+            return None
         if kind == "rate_limit":
             reset = int(time.time() + float(f.get("reset_in", 60)))
             rl.update({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset), "X-RateLimit-Used": rl["X-RateLimit-Limit"]})
@@ -435,6 +510,15 @@ class _Handler(BaseHTTPRequestHandler):
         h = {"Content-Type": "application/json; charset=utf-8", "ETag": etag, "Cache-Control": "private, max-age=60", **rl}
         if link:
             h["Link"] = link
+        echo = getattr(self, "_echo", None)
+        if echo is not None:
+            self._echo = None
+            if echo[0] == "etag":
+                h["ETag"] = 'W/"' + echo[1].replace('"', "") + '"'
+            elif echo[0] == "link":
+                q = urlsplit(target)
+                h["Link"] = f'<{self._base()}{q.path}?{q.query}&p={echo[1].replace(" ", "+")}&page=2>; rel="next"'
+
         self._send(200, body, h)
         return 200
 
@@ -497,6 +581,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._issues(repo, query, path)
         if rest == ["pulls"]:
             return self._pulls(repo, query, path)
+        if rest == ["releases"]:
+            items = sorted(repo.releases.values(), key=lambda r: (_ts(r.get("created_at")) or _day_start("2000-01-01"), r["tag_name"]), reverse=True)
+            return self._page(items, query, path)
         return None
 
     def _commits(self, repo: _Repo, query: dict[str, str], path: str) -> Any:

@@ -21,6 +21,9 @@ Behaviours (a name, or a callable ``(data, prompt_text) -> str`` giving the cont
 ``rate_limit``      429 with ``Retry-After: <retry_after>`` (default 1)
 ``error500``        500 with an OpenAI-style error body
 ``hang``            sleeps ``hang_seconds`` (default 30) before answering (past any client timeout)
+``trickle``         a good answer sent one byte every ``trickle_seconds`` (default 0.5): every read is quick, the
+                    whole answer takes minutes (a per-read timeout never fires)
+``unauthorized``    401 with an OpenAI-style "invalid API key" body
 ``obey_injection``  obeys an instruction hidden in an issue body: adds "PWNED" to every part of a good answer
 ``only_pwned``      obeys it completely: every part is just "PWNED"
 ``markup``          a good answer with ``<img src=x onerror=alert(1)>`` in every part
@@ -162,6 +165,7 @@ class FakeLLM:
     latency: float = 0.0
     retry_after: float = 1.0
     hang_seconds: float = 30.0
+    trickle_seconds: float = 0.5
     port: int = 0  # 0: any free port
     requests: list[Req] = field(default_factory=list)
     in_flight: int = 0
@@ -172,10 +176,12 @@ class FakeLLM:
         self._uses: dict[int, int] = {}
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     # -- lifecycle
     def start(self) -> FakeLLM:
         fake = self
+        self._stopping.clear()
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -203,6 +209,22 @@ class FakeLLM:
                     return
                 fake._handle(self, path, body)
 
+            def _trickle(self, status: int, payload: Any, every: float) -> None:
+                data = json.dumps(payload).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.flush()
+                    for i in range(len(data)):
+                        self.wfile.write(data[i:i + 1])
+                        self.wfile.flush()
+                        if fake._stopping.wait(every):
+                            return
+                except (BrokenPipeError, ConnectionResetError, OSError):
+                    pass
+
             def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
                 data = json.dumps(payload).encode()
                 try:
@@ -223,6 +245,7 @@ class FakeLLM:
         return self
 
     def stop(self) -> None:
+        self._stopping.set()
         if self._server:
             self._server.shutdown()
             self._server.server_close()
@@ -299,6 +322,16 @@ class FakeLLM:
             self._record(path, body, prompt, name, status, data)
             handler._send(500, {"error": {"message": "The server had an error", "type": "server_error"}})
             return
+        if name == "unauthorized":
+            self._record(path, body, prompt, name, 401, data)
+            handler._send(401, {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error",
+                                          "code": "invalid_api_key"}})
+            return
+        if name == "trickle":
+            self._record(path, body, prompt, name, 200, data)
+            content = behaviour_content("good", data)
+            handler._trickle(200, self._completion(body, prompt, content), self.trickle_seconds)
+            return
         if name == "hang":
             self._record(path, body, prompt, name, 0, data)
             time.sleep(self.hang_seconds)
@@ -308,7 +341,10 @@ class FakeLLM:
         else:
             content = behaviour_content(name, data)
         self._record(path, body, prompt, name, status, data)
-        handler._send(200, {
+        handler._send(200, self._completion(body, prompt, content))
+
+    def _completion(self, body: dict, prompt: str, content: str) -> dict[str, Any]:
+        return {
             "id": f"chatcmpl-fake-{len(self.requests)}",
             "object": "chat.completion",
             "created": int(time.time()),
@@ -316,7 +352,7 @@ class FakeLLM:
             "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
             "usage": {"prompt_tokens": max(1, len(prompt) // 4), "completion_tokens": max(1, len(content) // 4),
                       "total_tokens": max(1, len(prompt) // 4) + max(1, len(content) // 4)},
-        })
+        }
 
     def _record(self, path: str, body: dict, prompt: str, name: str, status: int, data: dict | None) -> None:
         with self._lock:

@@ -411,6 +411,10 @@ class GitHubClient:
         """One HTTP GET within the request deadline (and ``left``, what is left of the budget)."""
         deadline = min(self.config.request_deadline, left)
         read_timeout = min(self.config.timeout, deadline)
+        if deadline < self.config.request_deadline:
+            late = f"the run's fetch budget of {self.config.fetch_budget:g}s is spent (while waiting for a response)"
+        else:
+            late = f"no complete response within {deadline:g}s (request deadline)"
         t0 = self.monotonic()
         with _Watchdog(deadline) as dog:
             try:
@@ -424,7 +428,7 @@ class GitHubClient:
                             raise _Problem(f"response larger than {MAX_BODY_BYTES >> 20} MB refused")
                         if self.monotonic() - t0 > deadline:
                             dog._fire()
-                            raise _Problem(f"no complete response within {deadline:g}s (request deadline)", timed_out=True)
+                            raise _Problem(late, timed_out=True)
                     resp._content = bytes(body)
                 finally:
                     resp.close()
@@ -432,15 +436,15 @@ class GitHubClient:
                 raise
             except requests.Timeout:
                 if dog.fired:
-                    raise _Problem(f"no complete response within {deadline:g}s (request deadline)", timed_out=True) from None
+                    raise _Problem(late, timed_out=True) from None
                 raise _Problem(f"no response within {read_timeout:g}s (timeout)", timed_out=True) from None
             except (requests.RequestException, OSError) as exc:
                 if dog.fired:
-                    raise _Problem(f"no complete response within {deadline:g}s (request deadline)", timed_out=True) from None
+                    raise _Problem(late, timed_out=True) from None
                 kind = "connection error" if isinstance(exc, (requests.ConnectionError, OSError)) else "request failed"
                 raise _Problem(f"{kind} ({type(exc).__name__})") from None
         if dog.fired:
-            raise _Problem(f"no complete response within {deadline:g}s (request deadline)", timed_out=True)
+            raise _Problem(late, timed_out=True)
         return resp
 
     def get(self, url: str, *, immutable: bool = False) -> tuple[Any, str | None]:
@@ -544,8 +548,15 @@ class GitHubClient:
                 dated = [t for t in stamps if t is not None]
                 if dated and dated[-1] < start and all(a >= b for a, b in zip(dated, dated[1:])):
                     return
-            nxt = next_link(link)
-            next_url = nxt if nxt and self._same_origin(nxt) else None
+            next_url = self.follow(next_link(link))
+
+    def follow(self, url: str | None) -> str | None:
+        """A next-page URL to request: only on the API's origin, and never one carrying any piece of the token."""
+        if not url or not self._same_origin(url):
+            return None
+        if self.redact(url) != url:
+            raise GitHubFetchError("the server's next-page link carries the credentials; it was not followed")
+        return url
 
 
 _LIMITED = object()

@@ -12,6 +12,8 @@
 ``pull``    ``GET /repos/{o}/{r}/pulls?state=closed&sort=updated&direction=desc&per_page=100``, stopped the
             same way at the first page reaching ``updated_at`` < range start (merging a PR updates it, so every
             PR merged in the range is before that point). Only merged ones are yielded.
+``release`` ``GET /repos/{o}/{r}/releases?per_page=100`` (newest created first), stopped at the first page
+            reaching a release created more than 30 days before the range start (see ``RELEASE_GRACE``).
 
 Items are yielded as the API sent them (validation is the source's job). A listing that the repository does not
 offer (an empty repository, issues disabled...) raises :class:`Unavailable`, whose text is the note to show.
@@ -133,6 +135,25 @@ def merged_pulls(client: GitHubClient, repo: RepoSpec, start: dt.datetime, per_p
         raise
 
 
+#: releases are listed newest created first; a release published in the range may have been created (as a draft,
+#: or for an older tag) up to this long before the range start and is still found
+RELEASE_GRACE = dt.timedelta(days=30)
+
+
+def releases(client: GitHubClient, repo: RepoSpec, start: dt.datetime, per_page: int) -> Iterator[tuple[str, Any]]:
+    """(listing URL, item) of ``GET /repos/{o}/{r}/releases``, newest created first, up to the first page reaching
+    a release created more than :data:`RELEASE_GRACE` before ``start``. Drafts included (the source drops them)."""
+    url = f"{repo_base(client, repo)}/releases?{urlencode({'per_page': per_page})}"
+    try:
+        for page in client.pages(url, stop_key="created_at", start=start - RELEASE_GRACE):
+            for item in page:
+                yield url, item
+    except GitHubHTTPError as exc:
+        if exc.status in (404, 410):
+            raise Unavailable(f"{repo.repo}: releases are not available (GitHub returned {exc.status} for the release listing)") from None
+        raise
+
+
 def commit_detail(client: GitHubClient, repo: RepoSpec, sha: str) -> CommitDetail:
     """``GET /repos/{o}/{r}/commits/{sha}`` with every page of its files. ``sha`` must be validated already."""
     url = f"{repo_base(client, repo)}/commits/{sha}"
@@ -142,16 +163,16 @@ def commit_detail(client: GitHubClient, repo: RepoSpec, sha: str) -> CommitDetai
     first = body.get("files")
     files = list(first) if isinstance(first, list) else []
     seen = {url}
-    next_url = next_link(link)
+    next_url = client.follow(next_link(link))
     paged = False
-    while next_url and next_url not in seen and client._same_origin(next_url):
+    while next_url and next_url not in seen:
         seen.add(next_url)
         page, link = client.get(next_url, immutable=True)
         paged = True
         more = page.get("files") if isinstance(page, dict) else None
         if isinstance(more, list):
             files.extend(more)
-        next_url = next_link(link)
+        next_url = client.follow(next_link(link))
     if paged:
         body = {**body, "files": files}
     return CommitDetail(url, body, len(files) >= MAX_COMMIT_FILES)

@@ -52,6 +52,7 @@ class _Day:
     details: dict[str, dict[str, Any]] = field(default_factory=dict)  # sha -> validated detail
     issues: list[dict[str, Any]] = field(default_factory=list)
     pulls: list[dict[str, Any]] = field(default_factory=list)
+    releases: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=dict)
     error: str | None = None
@@ -71,7 +72,7 @@ class GitHubSource:
     name = "github"
 
     def __init__(self, client: GitHubClient | None = None, *, per_page: int = 100, tz: dt.tzinfo = dt.timezone.utc,
-                 **legacy: Any) -> None:
+                 releases: bool = False, **legacy: Any) -> None:
         record_dir = legacy.pop("record_dir", None)
         if client is None:
             client = GitHubClient.from_options(**legacy)
@@ -81,6 +82,7 @@ class GitHubSource:
         self.api_url = client.api_url
         self.per_page = max(1, min(100, int(per_page)))
         self.tz = tz
+        self.releases = releases  # also list releases (one more listing per repository)
         self._record_dir = Path(record_dir) if record_dir else None
 
     def __repr__(self) -> str:  # never shows the token
@@ -122,8 +124,11 @@ class GitHubSource:
                 [RawEvent("commit", c["sha"], data.details[c["sha"]]) for c in data.commits_list if c["sha"] in data.details]
                 + [RawEvent("issue", str(it["number"]), it) for it in data.issues]
                 + [RawEvent("pull", str(it["number"]), it) for it in data.pulls]
+                + [RawEvent("release", it["tag_name"], it) for it in data.releases]
             )
             stats.update(commits=len(data.details), issues=len(data.issues), pulls=len(data.pulls))
+            if self.releases:
+                stats["releases"] = len(data.releases)
             yield DayBatch(repo=repo.repo, day=d, events=events, error=data.error,
                            notes=[redact(n, ERROR_LIMIT) for n in data.notes], stats=stats)
 
@@ -271,12 +276,39 @@ class GitHubSource:
             except listings.Unavailable as note:
                 for data in per_day.values():
                     data.notes.append(str(note))
+
+            # 4) releases (published in a requested day; drafts never)
+            stage = "release listing"
+            try:
+                seen_tags: set[str] = set()
+                for i, (url, item) in enumerate(listings.releases(client, repo, start, self.per_page) if self.releases else ()):
+                    where = f"GET {client.path_of(url)}"
+                    notes = []
+                    try:
+                        item = validate.release(item, where, notes=notes, index=i)
+                    except validate.Invalid as exc:
+                        d = self._day_of(validate.safe_ts(item.get("published_at") if isinstance(item, dict) else None))
+                        if d is None:
+                            invalid(exc)  # its day cannot be told
+                        elif d in per_day:
+                            invalid(exc, [d])
+                        continue
+                    if item.get("draft") or item["tag_name"] in seen_tags:
+                        continue
+                    seen_tags.add(item["tag_name"])
+                    d = self._day_of(validate.safe_ts(item.get("published_at")))
+                    if d in per_day:
+                        per_day[d].releases.append(item)
+                        per_day[d].notes.extend(notes)
+            except listings.Unavailable as note:
+                for data in per_day.values():
+                    data.notes.append(str(note))
         except GitHubFetchError as exc:
             fail(self._error_message(repo, exc, stage))
             return per_day, client.stats.since(before)
         range_stats = client.stats.since(before)
 
-        # 4) commit details, day by day; a request failure ends the repository: that day and the later ones fail
+        # 5) commit details, day by day; a request failure ends the repository: that day and the later ones fail
         for i, d in enumerate(wanted):
             data = per_day[d]
             if data.error is not None:

@@ -1,0 +1,227 @@
+"""Issue 15: impact flags, merges classified by what they bring, path evidence weighted by what changed,
+process markers, and the flag queries of sql/queries/."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from infra_digest.classify import ClassifyInput, classify, classify_inputs, load_taxonomy
+from infra_digest.classify.cli import run_classify
+from infra_digest.demo.builders import commit
+from infra_digest.transform import derive_core
+
+ROOT = Path(__file__).resolve().parents[1]
+FLAG_IDS = ("security", "breaking", "default-change", "regression", "crash", "release")
+
+
+def c(title, paths=("vllm/engine/core.py",), labels=(), body="", kind="commit", changes=()):
+    return classify(ClassifyInput(kind=kind, title=title, body=body, labels=tuple(labels), paths=tuple(paths),
+                                  changes=tuple(changes)))
+
+
+def test_flag_ids_are_the_contract():
+    assert load_taxonomy().flag_rules.ids == FLAG_IDS
+
+
+@pytest.mark.parametrize("title,paths,flag,rule", [
+    ("[Core] Fix SSRF bypass via backslash-@ URL parsing inconsistency (#34743)", ("vllm/connections.py",), "security", "title:ssrf"),
+    ("Fix CVE-2026-1234 in the tokenizer cache", ("vllm/a.py",), "security", "title:cve"),
+    ("refactor FAKE transfer backend and remove --disaggregation-decode-enable-fake-auto parameter (#18345)",
+     ("python/sglang/srt/server_args.py",), "breaking", "title:remove-flag"),
+    ("[Build] Drop support for CUDA 11.8", ("CMakeLists.txt",), "breaking", "title:drop-support"),
+    ("[torch.compile] Turn on silu+fp4 quant fusion by default for O1+ (#34718)", ("vllm/config/vllm.py",), "default-change", "title:by-default"),
+    ("Make FlashInfer the default attention backend on SM100", ("vllm/platforms/cuda.py",), "default-change", "title:new-default"),
+    ("[Bugfix] Fix throughput regression in MoE align", ("csrc/moe/align.cu",), "regression", "title:regression"),
+    ("Fix tool calling broken by #39990 (#40017)", ("vllm/a.py",), "regression", "title:regression"),
+    ("[Bugfix] Remove assert causing hipErrorStreamCaptureUnsupported (#34455)", ("vllm/a.py",), "crash", "title:cuda-error"),
+    ("Fix illegal memory address when skipping -1 m indices (#113)", ("csrc/a.cuh",), "crash", "title:illegal-memory"),
+    ("[Cute][Flex] Fix kernel hang w/ multiple empty tiles (#2258)", ("flash_attn/cute/a.py",), "crash", "title:hang"),
+    ("fix: prevent int32 overflow in k-grouped GEMM size calculations (#226)", ("csrc/a.hpp",), "crash", "title:illegal-memory"),
+    ("Release v0.12.0", ("vllm/version.py",), "release", "title:release"),
+    ("[Public release 26/04] Introducing Mega MoE, FP4 Indexer and other features/fixes (#304)", ("csrc/a.cu",), "release", "title:release"),
+    ("Update version number", ("setup.py",), "release", "title:version-bump"),
+])
+def test_each_flag_fires_and_names_its_rule(title, paths, flag, rule):
+    got = c(title, paths)
+    assert flag in got.flags
+    assert f"flags:{flag}<-{rule}" in got.rules
+
+
+@pytest.mark.parametrize("title,paths,labels", [
+    ("[ci skip] Add security.md", ("SECURITY.md",), ()),  # docs about security fix no vulnerability
+    ("[Docs] Describe the vulnerability reporting process", ("docs/security.md",), ()),
+    ("[CI] Remove unused precompiled wheel args from image build (#34767)", (".buildkite/image_build.sh",), ()),
+    ("[CI] Remove `--mem-fraction-static 0.93` from gpt-oss test (#18869)", ("test/registered/test_gpt_oss.py",), ()),
+    ("[Misc] Deprecate the guided_json request field", ("vllm/entrypoints/openai/protocol.py",), ()),
+    ("[Test] Add a regression test for chunked prefill", ("tests/test_chunked_prefill.py",), ()),
+    ("[Misc] Add NaN check option to the sampler", ("vllm/v1/sample/sampler.py",), ()),
+    ("[Bugfix] Fix KeyError in the tokenizer registry", ("vllm/a.py",), ()),
+    ("Bump to 4.4.0 cute dsl pin (#2262)", ("requirements.txt",), ()),
+    ("[Build] Update the release workflow for aarch64 wheels", (".github/workflows/release.yml",), ()),
+    ("[Test] Use default sampling params in test_sampler", ("tests/test_sampler.py",), ()),
+    ("Fix Triton error when compiling the MoE kernel", ("vllm/a.py",), ()),  # a compile error is not a crash
+])
+def test_hard_negatives_set_no_flag(title, paths, labels):
+    got = c(title, paths, labels)
+    assert got.flags == (), got.rules
+
+
+def test_labels_prefixes_and_issue_bodies_set_flags():
+    assert c("Tighten URL parsing", labels=("security",)).flags == ("security",)
+    assert c("[Security] Tighten URL parsing").rules[-1] == "flags:security<-prefix:[Security]"
+    body = "### History of failing test\n\nTriggered after [PR](https://github.com/vllm-project/vllm/pull/33600)"
+    issue = c("[CI Failure]: models/test_initialization.py::test_x", paths=(), body=body, kind="issue")
+    assert issue.flags == ("regression",) and "flags:regression<-body:regression-body" in issue.rules
+    crash = c("[Bug]: Qwen3-VL outputs garbage", paths=(), kind="issue",
+              body="RuntimeError: CUDA error: an illegal memory access was encountered")
+    assert crash.flags == ("crash",)
+    # a commit's body (test plans, templates) is not read, except for a revert, which says why
+    assert c("[Bugfix] Tidy up the loader", body="this used to segfault").flags == ()
+    assert c('Revert "Use a new swizzle mode"', body="It made tests segfault.").flags == ("crash",)
+
+
+def test_flags_are_in_the_classify_command_output():
+    lines = "\n".join(json.dumps(o) for o in [
+        {"sha": "a" * 40, "commit": {"message": "[Core] Fix SSRF in media URL fetching (#1)"}, "files": [{"filename": "vllm/a.py"}]},
+        {"number": 5, "title": "[Bug] Server crashes with NaN logits", "labels": [{"name": "bug"}]},
+        {"number": 6, "title": "[Feature] Add a thinking budget"},
+    ])
+    out = io.StringIO()
+    assert run_classify(io.StringIO(lines), out) == 0
+    rows = [json.loads(x) for x in out.getvalue().splitlines()]
+    assert [r["flags"] for r in rows] == [["security"], ["crash"], []]
+    assert all(list(r) == ["change_type", "hardware", "precision", "topics", "models", "flags", "rules"] for r in rows)
+
+
+# ---------------------------------------------------------------------------------------------- merges
+REPO = "deepseek-ai/DeepGEMM"
+D = dt.date(2025, 3, 25)
+
+
+def _day(*commits):
+    events = [{"kind": "commit", "id": x["sha"], "payload": x, "source": "git"} for x in commits]
+    core = derive_core(REPO, D, events)
+    return {row["sha"]: inp for row, inp in zip(core.commits, classify_inputs("commit", core.commits))}
+
+
+def test_a_merge_inherits_from_the_commits_it_brings():
+    base = commit(REPO, "Initial", date="2025-03-25T01:00:00Z", parents=[], files=[("a.py", "added", 1, 0)])
+    b1 = commit(REPO, "Fix illegal memory access in sm90 FP8 GEMM", date="2025-03-25T02:00:00Z", parents=[base["sha"]],
+                files=[("deep_gemm/include/deep_gemm/impls/sm90_fp8_gemm_1d2d.cuh", "modified", 9, 2)])
+    b2 = commit(REPO, "Add test for the OOB case", date="2025-03-25T03:00:00Z", parents=[b1["sha"]],
+                files=[("tests/test_core.py", "modified", 9, 2)])
+    main2 = commit(REPO, "Update README", date="2025-03-25T04:00:00Z", parents=[base["sha"]], files=[("README.md", "modified", 1, 1)])
+    merge = commit(REPO, "Merge pull request #90 from someone/main", date="2025-03-25T05:00:00Z",
+                   parents=[main2["sha"], b2["sha"]],
+                   files=[("deep_gemm/include/deep_gemm/impls/sm90_fp8_gemm_1d2d.cuh", "modified", 9, 2),
+                          ("tests/test_core.py", "modified", 9, 2)])
+    inputs = _day(base, b1, b2, main2, merge)
+    m = inputs[merge["sha"]]
+    assert m.is_merge and set(m.merged) == {b1["commit"]["message"], b2["commit"]["message"]}  # not main2, not base
+    got = classify(m)
+    assert got.change_type == "fix" and got.rules[0].startswith("change_type:fix<-merge:")
+    assert got.flags == ("crash",) and got.hardware == ("nvidia-hopper",) and got.precision == ("fp8",)
+    assert not inputs[b1["sha"]].is_merge and inputs[b1["sha"]].merged == ()
+
+
+@pytest.mark.parametrize("title,paths,expected", [
+    ("Merge pull request #80 from someone/fix-link-error", ("deep_gemm/jit/compiler.py",), "fix"),
+    ("Merge branch 'update-readme' into 'main'", ("README.md",), "docs"),
+    ("Merge pull request #16 from someone/patch-1", ("README.md",), "docs"),  # a default branch name says nothing
+    ("Merge pull request #100 from deepseek-ai/remove-tuner", ("deep_gemm/jit/tuner.py",), "refactor"),
+])
+def test_a_merge_without_its_commits_reads_its_branch_name(title, paths, expected):
+    got = classify(ClassifyInput("commit", title, paths=paths, is_merge=True))
+    assert got.change_type == expected, got.rules
+
+
+# ---------------------------------------------------------------------------------------------- path evidence
+def test_a_large_drop_of_arch_kernels_gets_every_arch_and_precision():
+    paths = ([f"deep_gemm/include/deep_gemm/impls/sm100_fp8_kernel_{i}.cuh" for i in range(8)]
+             + [f"csrc/jit_kernels/impls/sm90_fp8_fp4_kernel_{i}.hpp" for i in range(4)]
+             + [f"deep_gemm/utils/helper_{i}.py" for i in range(30)] + [f"tests/test_{i}.py" for i in range(20)])
+    got = c("Multiple updates and refactorings (#347)", paths)
+    assert got.hardware == ("nvidia-blackwell", "nvidia-hopper") and got.precision == ("fp4", "fp8")
+    assert any(r.startswith("hardware:nvidia-hopper<-path-kernels:") for r in got.rules)
+
+
+def test_the_main_file_carries_the_change():
+    paths = ("python/sglang/srt/layers/quantization/quark/quark.py",
+             "python/sglang/srt/layers/quantization/quark/schemes/quark_w4a4_mxfp4_moe.py",
+             "python/sglang/srt/layers/moe/ep_moe/layer.py", "python/sglang/srt/layers/quantization/utils.py")
+    got = c("[4/N] Quantization Refactor: Quark MoE schemes", paths, changes=(20, 300, 4, 6))
+    assert got.precision == ("fp4",) and any(r.startswith("precision:fp4<-path-main:") for r in got.rules)
+    # equal small changes: no main file, and one file of four is not enough
+    assert c("[4/N] Quantization Refactor: Quark MoE schemes", paths, changes=(5, 5, 5, 5)).precision == ()
+
+
+@pytest.mark.parametrize("paths", [
+    ("tests/kernels/test_sm100_fp8_gemm.py",),
+    (".github/workflows/pr-test-sm100.yml",),
+    ("benchmarks/bench_sm100_fp8_gemm.py",),
+    ("benchmarks/bench_sm100_fp8_gemm.py", "vllm/utils.py", "vllm/config.py"),
+])
+def test_a_test_ci_or_benchmark_file_alone_tags_nothing(paths):
+    got = c("Update things", paths, changes=tuple(100 for _ in paths))
+    assert got.hardware == () and got.precision == (), got.rules
+
+
+def test_platform_directories_in_a_cross_backend_refactor_do_not_tag():
+    paths = ["python/sglang/srt/disaggregation/ascend/conn.py", "python/sglang/srt/disaggregation/ascend/transfer_engine.py"]
+    paths += [f"python/sglang/srt/disaggregation/common/m{i}.py" for i in range(7)]
+    assert c("refactor FAKE transfer backend", paths, changes=tuple([1, 10] + [16] + [5] * 6)).hardware == ()
+
+
+# ---------------------------------------------------------------------------------------------- change type
+@pytest.mark.parametrize("title,paths,expected", [
+    ("[ci skip] Add security.md", ("SECURITY.md",), "docs"),
+    ("[CI][Frontend] Return 422 instead of 500 for invalid Anthropic tool_choice (#34590)",
+     ("vllm/entrypoints/anthropic/protocol.py",), "feature"),  # not ci: no CI or test file (the title states no fix)
+    ("Fix flaky Qwen3-Next KL divergence tests by reverting mamba slot release (#18910)",
+     ("python/sglang/srt/managers/scheduler.py",), "fix"),
+    ("Speed up macOS smoke test", (".github/workflows/macos-smoke.yml",), "ci"),
+    ("[Refactor] [CI] Remove redundant CI test runs", (".buildkite/test-pipeline.yaml",), "ci"),
+    ("[Public release 26/04] Introducing Mega MoE, FP4 Indexer and other features/fixes (#304)",
+     ("deep_gemm/include/deep_gemm/impls/sm100_fp8_fp4_mega_moe.cuh",), "feature"),
+    ("[Core] Reuse created spec tokens lists to mitigate GC cost", ("vllm/v1/spec_decode/eagle.py",), "perf"),
+    ("[Kernels] Improve H200 Fused MoE Config", ("vllm/model_executor/layers/fused_moe/configs/E=8.json",), "perf"),
+    ("Code format", ("deep_gemm/jit/compiler.py",), "refactor"),
+    ("[CI] fix flaky test", ("tests/test_x.py",), "ci"),  # an area prefix with files of a neighbouring area stays
+])
+def test_change_type_on_real_shapes(title, paths, expected):
+    assert c(title, paths).change_type == expected, c(title, paths).rules
+
+
+# ---------------------------------------------------------------------------------------------- SQL
+def test_flag_queries_answer_from_classified_changes():
+    con = duckdb.connect()
+    for ddl in sorted((ROOT / "sql" / "ddl").glob("*.sql")):
+        con.execute(ddl.read_text())
+    cols = [r[0] for r in con.execute("DESCRIBE classified.changes").fetchall()]
+    if "flags" not in cols:  # the column the wiring adds (see the classify report); this test adds it itself
+        con.execute("ALTER TABLE classified.changes ADD COLUMN flags VARCHAR[] DEFAULT []")
+    rows = [("a", "fix", ["crash"], "[Bugfix] Fix NaN", ["change_type:fix<-title:fix", "flags:crash<-title:nan-inf"]),
+            ("b", "fix", ["security", "regression"], "Fix SSRF regression", ["flags:security<-title:ssrf"]),
+            ("c", "feature", [], "Add X", ["change_type:feature<-title:feature"])]
+    for item, ctype, flags, title, rules in rows:
+        con.execute("INSERT INTO classified.changes (repo, day, item_kind, item_id, title, url, change_type, hardware,"
+                    " precision, topics, models, rules, flags) VALUES ('o/r', DATE '2026-02-18', 'commit', ?, ?, 'u', ?,"
+                    " [], [], [], [], ?, ?)", [item, title, ctype, rules, flags])
+    got = con.execute((ROOT / "sql" / "queries" / "20_security_and_breaking.sql").read_text()).fetchall()
+    assert [(r[3], r[5], r[6]) for r in got] == [("b", ["security", "regression"], ["flags:security<-title:ssrf"]),
+                                                 ("a", ["crash"], ["flags:crash<-title:nan-inf"])]
+    per_week = con.execute((ROOT / "sql" / "queries" / "21_flags_per_repo_week.sql").read_text()).fetchall()
+    assert sorted((r[2], r[3]) for r in per_week) == [("crash", 1), ("regression", 1), ("security", 1)]
+
+
+def test_classify_stays_linear_with_flags_and_merges():
+    merged = tuple(f"Fix crash {i} " + "a" * 900 for i in range(500))
+    got = classify(ClassifyInput("commit", "Merge branch 'x' into 'main'", merged=merged, is_merge=True,
+                                 paths=tuple(f"csrc/sm90_{i}.cu" for i in range(5000))))
+    assert got.flags == ("crash",) and got.change_type == "fix"
