@@ -110,6 +110,11 @@ def test_sigterm_and_sigint_stop_a_run_promptly_and_keep_the_previous_data(workd
         proc = _run(workdir, _env(workdir, fake.url), "--source", "github")
         with dg.DagsterInstance.get() as instance:
             run_id = _wait_until_holding_the_slot(instance, proc)
+        # while the run waits on the network, the history is not locked: a reader gets in at once
+        reader = subprocess.run([INFRA_DIGEST, "sql", "SELECT count(*) AS n FROM raw.events", "--db", "h.duckdb",
+                                 "--wait", "0", "--format", "csv"], cwd=workdir, capture_output=True, text=True, timeout=120)
+        assert reader.returncode == 0, reader.stderr
+        assert reader.stdout.splitlines()[1] == str(before[0])
         sent = time.monotonic()
         os.kill(proc.pid, sig)
         out, err = proc.communicate(timeout=60)
