@@ -105,7 +105,10 @@ def build(out: Path = OUT) -> Path:
     ]
     if out.exists():
         shutil.rmtree(out)
-    return write_replay(out, commits, issues)
+    from infra_digest.watchlist import load_watchlist
+
+    # Every watched repository was recorded that day (as record mode writes it): none is "not recorded".
+    return write_replay(out, commits, issues, recorded=[(DAY, r.repo) for r in load_watchlist()])
 
 
 if __name__ == "__main__":
