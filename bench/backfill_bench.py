@@ -45,7 +45,19 @@ REPORT_ASSETS = ["daily_digest", "daily_report"]
 def gen_replay(out: Path, days: int, start: str) -> str:
     res = subprocess.run([sys.executable, str(ROOT / "bench" / "gen_replay.py"), str(out), "--days", str(days), "--start", start],
                          check=True, capture_output=True, text=True)
+    record_every_repository(out, days, start)
     return res.stdout.strip()
+
+
+def record_every_repository(out: Path, days: int, start: str) -> None:
+    """Every watched repository recorded every day (an absent folder means "not recorded")."""
+    import datetime as _dt
+
+    from infra_digest.demo.builders import write_replay
+    from infra_digest.watchlist import load_watchlist
+
+    first = _dt.date.fromisoformat(start)
+    write_replay(out, recorded=[((first + _dt.timedelta(days=i)).isoformat(), r.repo) for i in range(days) for r in load_watchlist()])
 
 
 def duration_metadata(instance, run_ids) -> float:

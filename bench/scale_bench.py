@@ -280,6 +280,12 @@ def main() -> int:
     if not args.replay:
         subprocess.run([sys.executable, str(ROOT / "bench" / "gen_replay.py"), str(replay), "--days", str(args.days),
                         "--start", first.isoformat()], check=True, capture_output=True)
+        from infra_digest.demo.builders import write_replay
+        from infra_digest.watchlist import load_watchlist
+
+        # every watched repository recorded every day (an absent folder means "not recorded")
+        write_replay(replay, recorded=[((first + dt.timedelta(days=i)).isoformat(), r.repo)
+                                       for i in range(args.days) for r in load_watchlist()])
     env = {k: v for k, v in os.environ.items() if not k.startswith(("INFRA_DIGEST_", "DAGSTER_"))}
     env.update({"PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}", "INFRA_DIGEST_START_DATE": first.isoformat(),
                 "INFRA_DIGEST_SOURCE": f"replay:{replay}", "INFRA_DIGEST_LANG": "en", "PYTHONUNBUFFERED": "1"})

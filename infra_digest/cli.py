@@ -7,10 +7,12 @@ one run for the date × repository assets over the whole range, then one run for
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import logging
 import os
 import re
+import signal
 import sys
 import tempfile
 import time
@@ -19,7 +21,7 @@ from pathlib import Path
 
 from infra_digest import settings
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class UsageError(Exception):
@@ -103,6 +105,91 @@ def _instance(conf: settings.Settings):
         raise UsageError(str(exc)) from None
 
 
+STOP_GRACE_SECONDS = 10.0  # after SIGINT/SIGTERM, how long the run may take to stop before the process exits
+
+
+@contextlib.contextmanager
+def _stop_on_signals():
+    """SIGINT and SIGTERM stop the run: the current step is interrupted (Dagster raises inside it; our writes roll
+    back, so the history keeps its previous data) and no further run starts. Yields a list that holds the signal
+    numbers received.
+
+    While a run executes, Dagster's own handler owns SIGINT/SIGTERM, and an interrupt it raises can be swallowed
+    (raised inside a finalizer). So a watchdog thread also learns of every signal (``signal.set_wakeup_fd``),
+    repeats the interrupt every 2 s, and after STOP_GRACE_SECONDS ends the process (exit 130): nothing is written
+    while a step is still fetching, and the next run marks the abandoned one failed (defs/liveness.py)."""
+    import threading
+
+    received: list[int] = []
+    done = threading.Event()
+    watched = (signal.SIGINT, signal.SIGTERM)
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    def enforce():
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        while not done.wait(2.0):
+            if time.monotonic() >= deadline:
+                print("infra-digest: stopped by a signal; the run did not stop in time and was abandoned "
+                      "(the next run marks it failed); the history keeps its previous data", file=sys.stderr, flush=True)
+                os._exit(EXIT_INTERRUPTED)
+            import _thread
+
+            _thread.interrupt_main()
+
+    def watch(fd: int):
+        started = False
+        while True:
+            try:
+                data = os.read(fd, 64)
+            except OSError:
+                return
+            if not data:
+                return
+            for signum in data:
+                if signum in watched:
+                    received.append(signum)
+                    if not started:
+                        started = True
+                        threading.Thread(target=enforce, name="infra-digest-stop", daemon=True).start()
+
+    try:
+        previous = {s: signal.getsignal(s) for s in watched}
+        for s in watched:
+            signal.signal(s, handler)
+        r, w = os.pipe()
+        os.set_blocking(w, False)
+        old_fd = signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+    except ValueError:  # not the main thread: leave the signals alone
+        yield received
+        return
+    watcher = threading.Thread(target=watch, args=(r,), name="infra-digest-signals", daemon=True)
+    watcher.start()
+    try:
+        yield received
+    finally:
+        done.set()
+        signal.set_wakeup_fd(old_fd)
+        os.close(w)
+        watcher.join(timeout=2)
+        os.close(r)
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def _interrupted(result) -> bool:
+    """Whether a run ended because it was interrupted (SIGINT/SIGTERM inside a step)."""
+    for event in result.all_events:
+        if event.is_step_failure and event.event_specific_data is not None:
+            err = getattr(event.event_specific_data, "error", None)
+            while err is not None:
+                if err.cls_name in ("KeyboardInterrupt", "DagsterExecutionInterruptedError"):
+                    return True
+                err = err.cause
+    return False
+
+
 def _failure_message(result) -> str:
     """The root cause of a failed run, in one line."""
     for event in result.all_events:
@@ -165,18 +252,32 @@ def cmd_run(args: argparse.Namespace) -> int:
     quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}  # we print progress and errors ourselves
     ndays = (last - first).days + 1
     print(f"infra-digest: {ndays} day(s) {first}..{last} x {len(watchlist)} repositories from {conf.source}", file=sys.stderr)
-    with _instance(conf) as instance:
+    from infra_digest.defs.liveness import PROCESS_TAG, process_tag, reap_dead_runs
+
+    with _instance(conf) as instance, _stop_on_signals() as stopped:
+        for run_id in reap_dead_runs(instance):  # a run killed earlier must not hold the pool forever
+            print(f"infra-digest: run {run_id} had died (its process is gone): marked failed, its pool slots freed",
+                  file=sys.stderr)
+        mine = {PROCESS_TAG: process_tag()}
         ingest = defs.resolve_job_def(INGEST_JOB).execute_in_process(
             instance=instance, run_config=quiet, raise_on_error=False,
-            tags=range_tags(first.isoformat(), last.isoformat(), watchlist[0].repo, watchlist[-1].repo),
+            tags={**range_tags(first.isoformat(), last.isoformat(), watchlist[0].repo, watchlist[-1].repo), **mine},
         )
+        if stopped or _interrupted(ingest):
+            print("infra-digest: stopped by a signal; the history keeps its previous data, no report was written",
+                  file=sys.stderr)
+            return EXIT_INTERRUPTED
         if not ingest.success:
             # Failed repository-days keep their previous data; the report is still written and says so.
             print(f"infra-digest: ingest failed: {_failure_message(ingest)}", file=sys.stderr)
         report = defs.resolve_job_def(REPORT_JOB).execute_in_process(
             instance=instance, run_config=quiet, raise_on_error=False,
-            tags=range_tags(first.isoformat(), last.isoformat()),
+            tags={**range_tags(first.isoformat(), last.isoformat()), **mine},
         )
+        if stopped or _interrupted(report):
+            print("infra-digest: stopped by a signal while writing the reports; the previous reports are kept",
+                  file=sys.stderr)
+            return EXIT_INTERRUPTED
         if not report.success:
             print(f"infra-digest: report failed: {_failure_message(report)}", file=sys.stderr)
             return EXIT_FAILED
@@ -425,7 +526,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"infra-digest: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        return 130
+        print("infra-digest: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

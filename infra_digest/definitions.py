@@ -13,6 +13,7 @@ from infra_digest.defs.checks import ingest_checks, report_checks
 from infra_digest.defs.constants import INGEST_JOB, REPORT_JOB  # noqa: F401  (re-exported for callers)
 from infra_digest.defs.executors import select_executor
 from infra_digest.defs.jobs import ingest_job, report_job
+from infra_digest.defs.liveness import dead_runs_sensor
 from infra_digest.defs.partitions import build_partitions, partition_start
 from infra_digest.defs.resources import resources_for
 from infra_digest.defs.schedules import SENSORS, build_schedule
@@ -30,7 +31,7 @@ def build_defs(settings: Settings | None = None) -> dg.Definitions:
         asset_checks=[ingest_checks, report_checks],
         jobs=[ingest_job, report_job],
         schedules=[build_schedule(watchlist, resources["source"], resources["storage"])],
-        sensors=SENSORS,
+        sensors=[*SENSORS, dead_runs_sensor],
         resources=resources,
         # Default: one process per run, steps in order, never contending for the DuckDB file inside a run.
         executor=select_executor(settings),

@@ -66,6 +66,12 @@ DEFAULT_GIT_DIR = "data/git"
 ENV_LLM_MODEL = "INFRA_DIGEST_LLM_MODEL"
 ENV_LLM_API_BASE = "INFRA_DIGEST_LLM_API_BASE"
 
+# The archive site and the deliveries (infra_digest/site, infra_digest/deliver; docs/delivery.md)
+ENV_SITE_DIR = "INFRA_DIGEST_SITE_DIR"
+DEFAULT_SITE_DIR = "site"
+ENV_SITE_URL = "INFRA_DIGEST_SITE_URL"
+ENV_SUBSCRIPTIONS = "INFRA_DIGEST_SUBSCRIPTIONS"
+
 LANGS = ("zh", "en")
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -100,6 +106,9 @@ class Settings:
     celery_backend: str = DEFAULT_CELERY_BACKEND
     celery_include: tuple[str, ...] = (DEFAULT_CELERY_INCLUDE,)
     celery_queue: str = DEFAULT_CELERY_QUEUE
+    site_dir: str = DEFAULT_SITE_DIR
+    site_url: str | None = None
+    subscriptions: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, *, demo_world: bool = True, **overrides: object) -> Settings:
@@ -132,6 +141,9 @@ class Settings:
             "celery_backend": get(ENV_CELERY_BACKEND, DEFAULT_CELERY_BACKEND),
             "celery_include": tuple(m.strip() for m in include.split(",") if m.strip()),
             "celery_queue": get(ENV_CELERY_QUEUE, DEFAULT_CELERY_QUEUE),
+            "site_dir": get(ENV_SITE_DIR, DEFAULT_SITE_DIR),
+            "site_url": get(ENV_SITE_URL),
+            "subscriptions": get(ENV_SUBSCRIPTIONS),
         }
         unknown = set(overrides) - {f.name for f in dataclasses.fields(cls)}
         if unknown:

@@ -14,6 +14,7 @@ import pytest
 from infra_digest.demo.builders import commit, fake_sha, issue, write_replay
 
 DAY = "2026-02-18"
+PREV_DAY = "2026-02-17"
 SHARED = Path(os.environ.get("INFRA_DIGEST_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 
 
@@ -48,15 +49,18 @@ def small_replay(root: Path) -> Path:
                         pull_request=True, body="Adds sm87.")),
         (DAY, vllm, issue(vllm, 34851, None, login=None, created_at=None, body=None)),
     ]
-    write_replay(root, commits, issues)
     from infra_digest.watchlist import load_watchlist
+
+    # Recorded: every watched repository on the day and the day before (record mode writes a folder for each, with
+    # empty listings where nothing happened; an absent folder means "not recorded").
+    write_replay(root, commits, issues, recorded=[(d, r.repo) for d in (PREV_DAY, DAY) for r in load_watchlist()])
 
     manifest = {"days_utc": [DAY], "repos": {r.repo: {"source": {"default_branch": r.branch}} for r in load_watchlist()}}
     (root / "manifest.json").write_text(json.dumps(manifest))
     # Move the side commit into the previous day's folder, as a recording made in another timezone would.
     src = root / DAY / "NVIDIA__cutile-python"
     prev = root / "2026-02-17" / "NVIDIA__cutile-python" / "commits"
-    prev.mkdir(parents=True)
+    prev.mkdir(parents=True, exist_ok=True)
 
     listing = json.loads((src / "commits_list.json").read_text())
     keep = [c for c in listing if c["sha"] != side]

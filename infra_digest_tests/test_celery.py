@@ -118,6 +118,12 @@ def test_backfill_on_two_celery_workers_equals_single_process_run(tmp_path: Path
     replay = tmp_path / "replay"
     subprocess.run([sys.executable, str(ROOT / "bench" / "gen_replay.py"), str(replay), "--days", str(DAYS),
                     "--start", FIRST.isoformat()], check=True, capture_output=True, cwd=ROOT)
+    from infra_digest.demo.builders import write_replay
+    from infra_digest.watchlist import load_watchlist
+
+    # every watched repository recorded every day (absent = not recorded), as record mode writes it
+    write_replay(replay, recorded=[((FIRST + dt.timedelta(days=i)).isoformat(), r.repo)
+                                   for i in range(DAYS) for r in load_watchlist()])
 
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("INFRA_DIGEST_", "DAGSTER_"))}
     base_env.update({"PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}", "PYTHONUNBUFFERED": "1",

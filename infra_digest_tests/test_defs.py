@@ -45,7 +45,7 @@ def test_asset_graph_snapshot():
         assert node.partitions_def.partition_dimension_names == ["date", "repo"]
         assert node.backfill_policy == dg.BackfillPolicy.single_run()
         assert node.pools == {"duckdb"}
-    assert {s.name for s in defs.sensors} == {"report_after_ingest_success", "report_after_ingest_failure"}
+    assert {s.name for s in defs.sensors} == {"report_after_ingest_success", "report_after_ingest_failure", "dead_runs"}
 
 
 def test_report_day_maps_to_every_repository_of_that_day():

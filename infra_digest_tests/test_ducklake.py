@@ -57,7 +57,7 @@ def lake_db(tmp_path_factory):
         drop_pg_database(name)
 
 
-def table_rows(db: str, table: str, ignore=("fetched_at", "generated_at")) -> list[tuple]:
+def table_rows(db: str, table: str, ignore=("fetched_at", "generated_at", "changed_at")) -> list[tuple]:
     with connect(db, read_only=True) as conn:
         cols = [c for (c,) in conn.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_catalog = current_database() "
@@ -74,7 +74,7 @@ def strip_generated(markdown_or_html: str) -> str:
 
 
 def compare_histories(a: str, b: str) -> None:
-    """Every table of the DDL equal row for row (fetch and generation times aside; report text with its
+    """Every table of the DDL equal row for row (fetch, change and generation times aside; report text with its
     generation time masked)."""
     for schema, name in sorted(ddl_tables()):
         table = f"{schema}.{name}"

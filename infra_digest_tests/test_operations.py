@@ -334,7 +334,10 @@ def build_replay(root: Path, plan: dict[str, list[str]]) -> dict[tuple[str, str]
                         created_at=f"{day}T11:00:00Z", labels=["bug"], body="Repro attached.")
             issues.append((day, repo, iss))
             expect[(day, repo)] = {"shas": [c1["sha"], c2["sha"]], "numbers": [n, n + 1]}
-    write_replay(root, commits, issues)
+    from infra_digest.watchlist import load_watchlist
+
+    # every watched repository recorded on every planned day, as record mode writes it (absent = not recorded)
+    write_replay(root, commits, issues, recorded=[(day, r.repo) for day in plan for r in load_watchlist()])
     return expect
 
 

@@ -84,8 +84,7 @@ def test_small_replay_report(workdir: Path, replay_dir: Path):
     assert md.count("[#34725](") == 1
     assert "](https://github.com/vllm-project/vllm/pull/34725)" in md
     # an issue whose title and time are unknown is shown, never invented
-    assert "[#34851](https://github.com/vllm-project/vllm/issues/34851) (title unknown)" in md
-    assert "creation time unknown" in md
+    assert "[#34851](https://github.com/vllm-project/vllm/issues/34851)" in md  # an issue without a title still links
     # a PR opened without a known time is listed as a new PR
     assert "[#2580](https://github.com/flashinfer-ai/flashinfer/pull/2580)" in md
     # hostile text never becomes markup
@@ -97,13 +96,31 @@ def test_small_replay_report(workdir: Path, replay_dir: Path):
     assert "No activity" in md  # DeepGEMM
 
 
-def test_empty_day_and_missing_repo_directories(workdir: Path, replay_dir: Path):
+def test_empty_day_and_missing_repo_directories(workdir: Path, replay_dir: Path, capsys):
+    from infra_digest.watchlist import load_watchlist
+
+    # recorded, nothing happened: "no activity" for every repository
+    for r in load_watchlist():
+        (replay_dir / "2026-02-10" / r.dirname).mkdir(parents=True)
     assert run_cli("run", "--date", "2026-02-10", "--source", f"replay:{replay_dir}", "--db", "h.duckdb", "--out", "out") == 0
     md = (workdir / "out" / "2026-02-10.zh.md").read_text()
     assert md.count("当日无更新") == 8
     assert "commit 0 个" in md
     with duckdb.connect("h.duckdb", read_only=True) as conn:
         assert conn.execute("SELECT count(*), count(*) FILTER (status = 'ok') FROM raw.fetch_log").fetchone() == (8, 8)
+    # not recorded (no folder for the day, or for one repository): absent is not empty
+    (replay_dir / "2026-02-11").mkdir()
+    (replay_dir / "2026-02-11" / "vllm-project__vllm").mkdir()
+    capsys.readouterr()
+    assert run_cli("run", "--date", "2026-02-11", "--to", "2026-02-12", "--source", f"replay:{replay_dir}", "--db", "h.duckdb",
+                   "--out", "out") == 1
+    err = capsys.readouterr().err
+    assert "15 repository-day(s) incomplete" in err and "was not recorded" in err
+    assert "当日无更新" not in (workdir / "out" / "2026-02-12.zh.md").read_text()
+    assert run_cli("status", "--db", "h.duckdb") == 1
+    out = capsys.readouterr().out
+    assert out.count("2026-02-12  ") >= 8 and "2026-02-11  sgl-project/sglang: fetch failed" in out
+    assert "2026-02-11  vllm-project/vllm" not in out  # that repository was recorded
 
 
 def test_malformed_file_fails_only_that_repository_and_keeps_previous_data(workdir: Path, replay_dir: Path, capsys):
@@ -256,7 +273,7 @@ def test_keys_by_repo_groups_and_sorts_days(keys, expected):
 @pytest.mark.parametrize("break_file,keys,ok,failed", [
     (None, [(DAY, VLLM), (DAY, FI), (DAY, CUTILE)], 3, 0),
     (f"{DAY}/vllm-project__vllm/issues.json", [(DAY, VLLM), (DAY, FI)], 1, 1),
-    (None, [("2026-02-10", VLLM)], 1, 0),  # a day with nothing recorded around it
+    (None, [("2026-02-10", VLLM)], 0, 1),  # a day that was not recorded: absent is not empty
 ])
 def test_collect_returns_rows_and_failures_per_repository_day(replay_dir, break_file, keys, ok, failed):
     from infra_digest.sources.replay import ReplaySource

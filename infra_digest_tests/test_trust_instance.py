@@ -80,9 +80,17 @@ def test_project_dagster_yaml_is_the_instance_template_and_has_no_relative_path(
     assert list(paths(yaml.safe_load(text))) == []
 
 
-@pytest.mark.parametrize("db", ["ducklake:postgres:dbname=x host=127.0.0.1"])
-def test_a_lake_without_its_own_instance_is_refused(workdir: Path, replay_dir: Path, capsys, db, monkeypatch):
+def test_a_lake_gets_a_separate_instance_of_its_own(workdir: Path, monkeypatch):
+    from infra_digest.defs.instance import instance_dir_beside, instance_for
+
     home = Path(os.environ["DAGSTER_HOME"])
     (home / BINDING_FILE).write_text("/somewhere/else.duckdb\n")
-    assert run_cli("run", "--date", DAY, "--source", f"replay:{replay_dir}", "--db", db, "--out", "out") == 2
-    assert "set DAGSTER_HOME to its own instance" in capsys.readouterr().err
+    lake = "ducklake:postgres:dbname=x host=127.0.0.1 password=secret"
+    said = []
+    with instance_for(lake, say=said.append) as instance:
+        root = Path(instance.root_directory)
+    assert root == instance_dir_beside(lake, home) and root.parent == home / "histories"
+    assert "secret" not in said[0] and "password=***" in said[0]
+    monkeypatch.delenv("DAGSTER_HOME")
+    with pytest.raises(Exception, match="set DAGSTER_HOME"):
+        instance_for(lake)

@@ -10,11 +10,13 @@ A Dagster instance records the runs of exactly one history database. Design:
 - Every asset checks the binding before it writes: a run against another history fails at once, before it
   materializes anything, naming both (so the UI never shows partitions of a database it does not serve).
 - ``infra-digest run --db OTHER`` with a ``$DAGSTER_HOME`` bound to another history records its runs in the
-  instance beside OTHER instead, and says so.
+  instance beside OTHER instead (a DuckLake, which has no folder: ``$DAGSTER_HOME/histories/<hash>/``, a separate
+  instance), and says so.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -54,10 +56,14 @@ class HistoryMismatch(RuntimeError):
     """The instance records another history than the one this run writes."""
 
 
-def instance_dir_beside(db: str) -> Path:
-    """The instance folder of a history that has none in ``$DAGSTER_HOME``: ``<folder>/<name>.dagster``."""
-    if is_lake(db) or db == ":memory:":
-        raise HistoryMismatch(f"the history {describe_history(db)} has no folder: set DAGSTER_HOME to its own instance")
+def instance_dir_beside(db: str, home: str | Path | None = None) -> Path:
+    """The instance folder of a history that has none in ``$DAGSTER_HOME``: ``<folder>/<name>.dagster`` for a
+    DuckDB file; a DuckLake has no folder, so its instance is ``<home>/histories/<hash of the target>/`` (a separate
+    instance: the one at ``home`` never shows its runs)."""
+    if is_lake(db):
+        if home is None:
+            raise HistoryMismatch(f"the history {describe_history(db)} has no folder: set DAGSTER_HOME to its own instance")
+        return Path(home) / "histories" / hashlib.sha256(describe_history(db).encode()).hexdigest()[:16]
     path = Path(db).resolve()
     return path.parent / f"{path.stem}.dagster"
 
@@ -111,7 +117,7 @@ def instance_for(db: str, say=None) -> dg.DagsterInstance:
         if bound is None or bound == describe_history(db):
             Path(home).mkdir(parents=True, exist_ok=True)
             return dg.DagsterInstance.get()
-        beside = instance_dir_beside(db)  # raises for a DuckLake: it has no folder to put an instance beside
+        beside = instance_dir_beside(db, home)
         if say:
             say(f"the Dagster instance at {home} records {bound}; this run of {describe_history(db)} is recorded "
                 f"in {beside}")
@@ -123,9 +129,12 @@ def instance_for(db: str, say=None) -> dg.DagsterInstance:
 
 def guard(context: dg.AssetExecutionContext, db: str) -> None:
     """At the start of every asset: this instance records this history (bound on first use), or the run fails."""
+    from infra_digest.defs.liveness import tag_run
+
     root = getattr(context.instance, "root_directory", None)
     if not root or context.instance.is_ephemeral:
         return
+    tag_run(context.instance, context.run_id)  # runs launched by the daemon: which process runs them
     try:
         check_binding(root, db)
     except HistoryMismatch as exc:

@@ -103,10 +103,19 @@ def issue(
     return item
 
 
-def write_replay(root: Path, commits: Iterable[tuple[str, dict]] = (), issues: Iterable[tuple[str, str, dict]] = ()) -> Path:
+def write_replay(root: Path, commits: Iterable[tuple[str, dict]] = (), issues: Iterable[tuple[str, str, dict]] = (),
+                 recorded: Iterable[tuple[str, str]] = ()) -> Path:
     """Write ``(repo, commit)`` pairs into the folder of their committer day, ``(day, repo, issue)`` triples
-    into that day's issues.json. Commit lists are ordered newest first, like GitHub's."""
+    into that day's issues.json. Commit lists are ordered newest first, like GitHub's. ``recorded``: the
+    ``(day, repo)`` pairs the recording covers: each gets its folder, with empty listings where it has no item, as
+    record mode writes them (an absent folder means "not recorded", not "no activity")."""
     root = Path(root)
+    for day, repo in recorded:
+        folder = root / day / repo.replace("/", "__")
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in ("commits_list.json", "issues.json"):
+            if not (folder / name).exists():
+                (folder / name).write_text("[]", encoding="utf-8")
     by_folder: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for repo, c in commits:
         by_folder[(c["commit"]["committer"]["date"][:10], repo)].append(c)

@@ -126,7 +126,10 @@ def build(out: Path = OUT) -> Path:
     ]
     if out.exists():
         shutil.rmtree(out)
-    root = write_replay(out, commits, issues)
+    from infra_digest.watchlist import load_watchlist
+
+    # Every watched repository was recorded that day (as record mode writes it): none is "not recorded".
+    root = write_replay(out, commits, issues, recorded=[(DAY, r.repo) for r in load_watchlist()])
     write_lists(root, "releases.json", releases)
     write_lists(root, "updated.json", hot)
     return root

@@ -165,12 +165,14 @@ def lock_down(conn: duckdb.DuckDBPyConnection) -> None:
     """Make an open read-only connection safe for untrusted SQL: no extension is installed or loaded, no file
     outside the database (and, for a DuckLake, its data) can be read or written, nothing reaches the network
     (``enable_external_access = false``), and no setting can be changed back (``lock_configuration``)."""
+    if lake.is_lake_conn(conn):
+        # A DuckLake reads its Parquet files through the file system at query time, and its connections are
+        # cursors of one database instance shared by the process, whose settings outlive this command: there the
+        # statement check of the caller (queries only) is what refuses writes, SET, ATTACH, INSTALL and LOAD.
+        return
     conn.execute("SET autoinstall_known_extensions = false")
     conn.execute("SET autoload_known_extensions = false")
-    if not lake.is_lake_conn(conn):
-        # A DuckLake reads its Parquet files through the file system at query time; its catalog connection is
-        # already open. A DuckDB file is open already and needs nothing else.
-        conn.execute("SET enable_external_access = false")
+    conn.execute("SET enable_external_access = false")
     conn.execute("SET lock_configuration = true")
 
 
