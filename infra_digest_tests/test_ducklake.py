@@ -152,15 +152,27 @@ def test_pipeline_on_ducklake_equals_the_duckdb_file(workdir: Path, replay_dir: 
     assert strip_generated((workdir / "rep_lake" / f"{DAY}.en.md").read_text()) == \
         strip_generated((workdir / "rep_file" / f"{DAY}.en.md").read_text())
     # prefetch (one query per table for many days) answers exactly like day-by-day reads, on both backends
-    from infra_digest.storage.reads import load_day, prefetch, read_day
+    from infra_digest.storage.reads import DAY_TABLES, DayReader, load_day, read_day
+
+    class Counting:  # the connection as DayReader sees it, counting the queries it sends
+        def __init__(self, conn):
+            self.conn, self.queries = conn, 0
+
+        def execute(self, *args):
+            self.queries += 1
+            return self.conn.execute(*args)
 
     for db in (file_db, reader_uri):
         with connect(db, read_only=True) as conn:
             days = [dt.date.fromisoformat(DAY) - dt.timedelta(days=1), dt.date.fromisoformat(DAY)]
             plain = [(load_day(conn, d), read_day(conn, "summaries.items", d, "AND lang = ?", ["en"])) for d in days]
-            with prefetch(conn, days):
-                fetched = [(load_day(conn, d), read_day(conn, "summaries.items", d, "AND lang = ?", ["en"])) for d in days]
+            counting = Counting(conn)
+            reader = DayReader(counting, days)
+            fetched = [(reader.load_day(d), reader.read(d, "summaries.items", "AND lang = ?", ["en"])) for d in days]
             assert fetched == plain and plain[1][0]["commits"]
+            # one query per table (and one for the first-time contributors) for both days, not one per day
+            assert counting.queries == len(DAY_TABLES) + 1 + 1
+            assert reader.load_day(days[0]) == plain[0][0] and counting.queries == len(DAY_TABLES) + 2
     # every shipped query gives the same answer on both backends, through the CLI
     queries = sorted((ROOT / "sql" / "queries").glob("*.sql"))
     assert len(queries) >= 8

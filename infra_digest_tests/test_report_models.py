@@ -65,6 +65,8 @@ def test_context_is_typed_and_frozen():
     ({"stale": True, "notes": []}, True),
     ({"stale": False, "notes": ["git fetch failed (x): data may be stale (mirror last updated y)"]}, False),  # the field wins
     ({"notes": ["git fetch failed (x): data may be stale (mirror last updated y)"]}, True),  # a row stored before the field
+    ({"stale": None, "notes": ["git fetch failed (x): data may be stale (mirror last updated y)"]}, True),  # NULL: same
+    ({"stale": None, "notes": []}, False),
     ({"notes": ["file list truncated"]}, False),
     ({}, False),
 ])
@@ -74,6 +76,24 @@ def test_staleness_is_a_field(log, stale):
     assert ctx.repos[0].stale is stale
     md, _ = render(ctx, summarize_extractive(ctx, "en"), "en", generated_at="-", sources_line="-", summarizer_line="-")
     assert ("may be stale" in md) is stale
+
+
+def test_staleness_of_rows_read_back_from_the_history():
+    """A row read back from raw.fetch_log always has a ``stale`` key (NULL on rows stored before the column): those
+    fall back to the note; rows of today's sources say it in the column."""
+    conn = duckdb.connect(":memory:")
+    apply_ddl(conn)
+    note = '["git fetch failed (x): data may be stale (mirror last updated y)"]'
+    conn.execute("INSERT INTO raw.fetch_log (repo, day, source, status, notes, items, fetched_at) "
+                 "VALUES ('a/one', ?, 'git', 'ok', ?, 0, now())", [D, note])  # an old row: stale NULL
+    conn.execute("INSERT INTO raw.fetch_log (repo, day, source, status, notes, items, fetched_at, stale) "
+                 "VALUES ('b/two', ?, 'git', 'ok', ?, 0, now(), false)", [D, note])
+    conn.execute("INSERT INTO raw.fetch_log (repo, day, source, status, notes, items, fetched_at, stale) "
+                 "VALUES ('c/three', ?, 'git', 'ok', '[]', 0, now(), true)", [D])
+    rows = DayReader(conn, [D]).load_day(D)["fetch_log"]
+    assert all("stale" in r for r in rows)
+    ctx = build_context(D, WATCH, [], [], [], [], rows)
+    assert [r.stale for r in ctx.repos] == [True, False, True]
 
 
 def test_one_ranking_of_change_types():

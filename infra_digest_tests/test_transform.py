@@ -76,7 +76,8 @@ def test_replay_day_membership(tmp_path):
     early = commit(REPO, "early", date="2026-02-19T00:00:00Z")
     root = write_replay(tmp_path, [(REPO, late), (REPO, early)],
                         [("2026-02-18", REPO, issue(REPO, 1, "created on the 17th", created_at="2026-02-17T23:00:00Z")),
-                         ("2026-02-18", REPO, issue(REPO, 2, "time unknown", created_at=None))])
+                         ("2026-02-18", REPO, issue(REPO, 2, "time unknown", created_at=None))],
+                        recorded=[("2026-02-17", REPO), ("2026-02-19", REPO)])  # an absent folder = not recorded
     src = ReplaySource(root)
     b17, b18, b19 = src.fetch(vllm, [dt.date(2026, 2, 17), D, dt.date(2026, 2, 19)])
     assert [e.id for e in b17.events] == ["1"]

@@ -19,6 +19,7 @@ import duckdb
 from infra_digest.deliver import channels as ch
 from infra_digest.deliver.message import Message, clean_text
 from infra_digest.deliver.subscriptions import Subscription
+from infra_digest.storage.db import query_text
 
 S = {
     "zh": {"incomplete": "infra-digest 告警：{day} 的日报不完整", "failed_repo": "• {repo} 读取失败：{error}",
@@ -31,11 +32,10 @@ S = {
 
 
 def incomplete_day(conn: duckdb.DuckDBPyConnection, day: dt.date) -> dict[str, Any] | None:
-    """What makes ``day`` incomplete: repositories whose last fetch failed, and whether no report exists."""
-    failed = conn.execute(
-        """SELECT repo, arg_max(error, fetched_at) FROM raw.fetch_log WHERE day = ?
-           GROUP BY repo HAVING arg_max(status, fetched_at) = 'failed' ORDER BY repo""", [day]
-    ).fetchall()
+    """What makes ``day`` incomplete: repositories whose last fetch failed (``sql/queries/10_fetch_problems.sql``;
+    raw.fetch_log keeps one row per repository-day, the last fetch's), and whether no report exists."""
+    failed = conn.execute(f"SELECT repo, error FROM ({query_text('10_fetch_problems')}) WHERE day = ? ORDER BY repo",
+                          [day]).fetchall()
     has_report = conn.execute("SELECT count(*) FROM report.daily WHERE day = ?", [day]).fetchone()[0] > 0
     if not failed and has_report:
         return None

@@ -17,6 +17,7 @@ import duckdb
 from infra_digest.deliver.alerts import run_failure_alerts
 from infra_digest.deliver.run import Result, deliver, failed_deliveries, summary
 from infra_digest.deliver.subscriptions import load_subscriptions
+from infra_digest.settings import ENV_SUBSCRIPTIONS
 
 # A backfill of old days must not flood subscribers: days older than this (relative to today, UTC) are skipped.
 MAX_AGE_DAYS = 8
@@ -26,7 +27,7 @@ def materialize_deliveries(conn: duckdb.DuckDBPyConnection, days: Sequence[dt.da
                            subscriptions_file: str | None, site_url: str | None = None,
                            max_age_days: int | None = MAX_AGE_DAYS, today: dt.date | None = None) -> dict[str, Any]:
     if not subscriptions_file:
-        return {"subscriptions": 0, "summary": "no subscriptions file (set INFRA_DIGEST_SUBSCRIPTIONS)"}
+        return {"subscriptions": 0, "summary": f"no subscriptions file (set {ENV_SUBSCRIPTIONS})"}
     subs = load_subscriptions(subscriptions_file)
     today = today or dt.datetime.now(dt.timezone.utc).date()
     results: list[Result] = []

@@ -14,19 +14,20 @@ import datetime as dt
 import os
 import sys
 
-from infra_digest.site.cli import ENV_SITE_URL
+from infra_digest.settings import ENV_DB, ENV_SITE_URL, ENV_SUBSCRIPTIONS, Settings
 
 
-def _default_db() -> str:
-    from infra_digest import settings
-
-    return settings.env(settings.ENV_DB, settings.DEFAULT_DB)
+def deliver_settings(args: argparse.Namespace, environ=None) -> Settings:
+    """The command's :class:`Settings`: the environment, with ``--db``, ``--subscriptions`` and ``--site-url`` on
+    top. Delivery reads no source: the default history, never the demo's."""
+    return Settings.from_env(environ, demo_world=False, db=args.db, subscriptions=args.subscriptions,
+                             site_url=args.site_url)
 
 
 def add_deliver_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--date", required=True, help="the day whose period is delivered, YYYY-MM-DD")
-    parser.add_argument("--db", help="history: a DuckDB file or a DuckLake target (default $INFRA_DIGEST_DB)")
-    parser.add_argument("--subscriptions", help="subscriptions file (default $INFRA_DIGEST_SUBSCRIPTIONS)")
+    parser.add_argument("--db", help=f"history: a DuckDB file or a DuckLake target (default ${ENV_DB})")
+    parser.add_argument("--subscriptions", help=f"subscriptions file (default ${ENV_SUBSCRIPTIONS})")
     parser.add_argument("--site-url", help=f"where the archive site is served (default ${ENV_SITE_URL}): "
                                            "messages cut to a channel's limit link to the full list there")
     parser.add_argument("--resend", action="store_true", help="send again what was already sent for this period")
@@ -36,9 +37,10 @@ def add_deliver_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentP
     return parser
 
 
-def cmd_deliver(args: argparse.Namespace) -> int:
+def cmd_deliver(args: argparse.Namespace, conf: Settings | None = None) -> int:
+    """``conf``: the caller's Settings (the main CLI passes its own); else built from ``args`` and the environment."""
     from infra_digest.deliver.run import deliver, summary
-    from infra_digest.deliver.subscriptions import SubscriptionError, load_subscriptions, subscriptions_path
+    from infra_digest.deliver.subscriptions import SubscriptionError, load_subscriptions
     from infra_digest.storage.db import DatabaseBusyError, connect, is_lake
 
     try:
@@ -46,9 +48,10 @@ def cmd_deliver(args: argparse.Namespace) -> int:
     except ValueError:
         print(f"infra-digest: --date {args.date!r} is not a date: use YYYY-MM-DD", file=sys.stderr)
         return 2
-    path = subscriptions_path(args.subscriptions)
+    conf = conf or deliver_settings(args)
+    path = conf.subscriptions
     if not path:
-        print("infra-digest: no subscriptions: pass --subscriptions FILE or set INFRA_DIGEST_SUBSCRIPTIONS", file=sys.stderr)
+        print(f"infra-digest: no subscriptions: pass --subscriptions FILE or set {ENV_SUBSCRIPTIONS}", file=sys.stderr)
         return 2
     try:
         subs = load_subscriptions(path)
@@ -61,8 +64,7 @@ def cmd_deliver(args: argparse.Namespace) -> int:
             print(f"infra-digest: --only: no subscription named {', '.join(unknown)}", file=sys.stderr)
             return 2
         subs = [s for s in subs if s.name in args.only]
-    site_url = args.site_url or (os.environ.get(ENV_SITE_URL) or None)
-    db = args.db or _default_db()
+    site_url, db = conf.site_url, conf.db
     if not is_lake(db) and not os.path.exists(db):
         print(f"infra-digest: no history database at {db}: run `infra-digest run --date ...` first", file=sys.stderr)
         return 1

@@ -30,10 +30,10 @@ from urllib.parse import parse_qsl, urlsplit
 
 import yaml
 
+from infra_digest.settings import LANGS
+
 FILTER_KEYS = ("repos", "hardware", "precision", "topics", "models", "change_types", "flags")
-LANGS = ("zh", "en")
 WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
-ENV_SUBSCRIPTIONS = "INFRA_DIGEST_SUBSCRIPTIONS"
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _REF_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -290,8 +290,3 @@ def load_subscriptions(path: str | Path) -> list[Subscription]:
         where = f" at line {mark.line + 1}" if mark else ""
         raise SubscriptionError(f"{p}: not valid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
     return parse_subscriptions(data, source=str(p))
-
-
-def subscriptions_path(explicit: str | None = None) -> str | None:
-    """--subscriptions, else $INFRA_DIGEST_SUBSCRIPTIONS, else None."""
-    return explicit or (os.environ.get(ENV_SUBSCRIPTIONS) or None)

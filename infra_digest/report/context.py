@@ -38,9 +38,10 @@ _PR_SUFFIX = re.compile(r"\s*\(#\d+\)\s*$")
 def is_stale(log: Mapping[str, Any]) -> bool:
     """Whether a repository-day's data may be stale, from its ``raw.fetch_log`` row.
 
-    The source says so in its ``stale`` field (``DayBatch.stale``); a history written before that column existed
-    only has the git source's note, so a row without the field falls back to it."""
-    if "stale" in log:
+    The source says so in its ``stale`` field (``DayBatch.stale``). A row written before that column existed reads
+    back with ``stale`` NULL (``SELECT *`` always has the key): only the git source's note says it then, so a row
+    whose field is missing or NULL falls back to that note."""
+    if log.get("stale") is not None:
         return bool(log["stale"])
     return any("may be stale" in str(n) for n in log.get("notes") or [])  # legacy rows only
 

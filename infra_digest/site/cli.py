@@ -10,45 +10,38 @@ import argparse
 import os
 import sys
 
-ENV_SITE_DIR = "INFRA_DIGEST_SITE_DIR"
-DEFAULT_SITE_DIR = "site"
-ENV_SITE_URL = "INFRA_DIGEST_SITE_URL"
+from infra_digest.settings import DEFAULT_SITE_DIR, ENV_DB, ENV_SITE_DIR, ENV_SITE_URL, ENV_SUBSCRIPTIONS, Settings
 
 
-def _env(name: str, default: str | None = None) -> str | None:
-    value = os.environ.get(name)
-    return value if value not in (None, "") else default
-
-
-def _default_db() -> str:
-    from infra_digest import settings
-
-    return settings.env(settings.ENV_DB, settings.DEFAULT_DB)
+def site_settings(args: argparse.Namespace, environ=None) -> Settings:
+    """The command's :class:`Settings`: the environment, with its options on top (``--db``, ``--out``,
+    ``--base-url``, ``--subscriptions``). The site reads no source: the default history, never the demo's."""
+    return Settings.from_env(environ, demo_world=False, db=args.db, site_dir=args.out, site_url=args.base_url,
+                             subscriptions=args.subscriptions)
 
 
 def add_site_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    parser.add_argument("--db", help="history: a DuckDB file or a DuckLake target (default $INFRA_DIGEST_DB)")
+    parser.add_argument("--db", help=f"history: a DuckDB file or a DuckLake target (default ${ENV_DB})")
     parser.add_argument("--out", help=f"output folder (default ${ENV_SITE_DIR} or {DEFAULT_SITE_DIR})")
     parser.add_argument("--base-url", help=f"where the site is served, e.g. https://digest.example.org/ "
                                            f"(default ${ENV_SITE_URL}); makes feed links absolute")
     parser.add_argument("--subscriptions", help="subscriptions file: adds a page and a feed per subscription "
-                                                "(default $INFRA_DIGEST_SUBSCRIPTIONS)")
+                                                f"(default ${ENV_SUBSCRIPTIONS})")
     parser.add_argument("--no-search", action="store_true", help="do not build the search index")
     parser.add_argument("--wait", type=float, default=120.0, help="seconds to wait while a run holds the database")
     parser.set_defaults(func=cmd_site)
     return parser
 
 
-def cmd_site(args: argparse.Namespace) -> int:
-    from infra_digest.deliver.subscriptions import SubscriptionError, load_subscriptions, subscriptions_path
+def cmd_site(args: argparse.Namespace, conf: Settings | None = None) -> int:
+    """``conf``: the caller's Settings (the main CLI passes its own); else built from ``args`` and the environment."""
+    from infra_digest.deliver.subscriptions import SubscriptionError, load_subscriptions
     from infra_digest.site.build import build_site
     from infra_digest.storage.db import DatabaseBusyError, connect
 
-    db = args.db or _default_db()
-    out = args.out or _env(ENV_SITE_DIR, DEFAULT_SITE_DIR)
-    base_url = args.base_url or _env(ENV_SITE_URL)
+    conf = conf or site_settings(args)
+    db, out, base_url, path = conf.db, conf.site_dir, conf.site_url, conf.subscriptions
     subs = []
-    path = subscriptions_path(args.subscriptions)
     try:
         if path:
             subs = load_subscriptions(path)

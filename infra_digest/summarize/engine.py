@@ -40,20 +40,24 @@ from infra_digest.summarize.prompt_data import (
     text_of,
 )
 
-__all__ = ["GISTS_PER_CALL", "build_jobs", "notable_changes", "summarize_day"]
+__all__ = ["GISTS_PER_CALL", "Plan", "build_jobs", "notable_changes", "summarize_day"]
 
 GISTS_PER_CALL = 8          # gists asked in one request
 
 
-def summarize_day(ctx: DayContext, lang: str, llm: Any = None) -> DaySummary:
-    """The day's prose. ``llm``: an ``LLMSummarizer`` (``LLMResource.summarizer(conn)``) or None (extractive)."""
+Plan = tuple[list[PromptJob], dict[str, dict[str, tuple]]]  # what build_jobs returns
+
+
+def summarize_day(ctx: DayContext, lang: str, llm: Any = None, plan: Plan | None = None) -> DaySummary:
+    """The day's prose. ``llm``: an ``LLMSummarizer`` (``LLMResource.summarizer()``) or None (extractive).
+    ``plan``: ``build_jobs(ctx, lang)`` when the caller already built it (to load the cache of its prompts)."""
     ext = extractive.summarize_extractive(ctx, lang)
     if llm is None:
         stats = {"summarizer": extractive.NAME, "llm_sections": 0,
                  "extractive_sections": len(ext.items) + len(ext.repos) + 2, "fallbacks": 0, "llm_calls": 0,
                  "cache_hits": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0, "seconds": 0.0}
         return DaySummary(items=ext.items, repos=ext.repos, summary=ext.summary, overview=ext.overview, stats=stats)
-    return _summarize_with_llm(ctx, lang, llm, ext)
+    return _summarize_with_llm(ctx, lang, llm, ext, plan)
 
 
 def _prompt_text(item: Any) -> tuple[str | None, str | None]:
@@ -155,8 +159,8 @@ def build_jobs(ctx: DayContext, lang: str) -> tuple[list[PromptJob], dict[str, d
     return jobs, targets
 
 
-def _summarize_with_llm(ctx: DayContext, lang: str, llm: Any, ext: DaySummary) -> DaySummary:
-    jobs, targets = build_jobs(ctx, lang)
+def _summarize_with_llm(ctx: DayContext, lang: str, llm: Any, ext: DaySummary, plan: Plan | None) -> DaySummary:
+    jobs, targets = plan if plan is not None else build_jobs(ctx, lang)
     outcomes, usage = llm.run(jobs, day=ctx.day, lang=lang)
     name = llm.name
     items: dict[ItemKey, Text] = dict(ext.items)

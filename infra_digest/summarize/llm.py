@@ -14,8 +14,19 @@
 - ``llm.cache`` holds validated answers keyed by sha256(model + prompt): a re-run asks the model nothing.
   ``llm.calls`` gets one row per request and per cache hit (append-only usage history).
 
-DuckDB connections are not thread-safe: the cache is read before the pool starts and written after it
-ends, in the calling thread; worker threads only talk HTTP and validate.
+No connection is held while the model works (issue 14.5: the history is never write-locked while waiting on a
+model). The digest stage reads in one short phase, asks the model with no connection open, then writes:
+
+- read: :meth:`LLMSummarizer.load_cache` takes the ``llm.cache`` rows of every prompt the days will send into an
+  in-memory snapshot (``pipeline.digest.load_digest_inputs`` does this);
+- model: :meth:`LLMSummarizer.run` answers from the snapshot, asks the model the rest, and keeps the new cache rows
+  and the ``llm.calls`` rows in memory;
+- write: :meth:`LLMSummarizer.take_writes` hands them over and :func:`write_llm_rows` writes them in one
+  transaction.
+
+A summarizer given a connection (``LLMSummarizer(model, conn)``) is the direct mode kept for simple callers: it
+reads the cache through it for keys not in its snapshot and writes its rows at the end of each ``run``. DuckDB
+connections are not thread-safe: worker threads only talk HTTP and validate.
 """
 
 from __future__ import annotations
@@ -240,6 +251,70 @@ def cache_key(model: str, messages: Sequence[Mapping[str, str]]) -> str:
     return hashlib.sha256((model + "\n" + text).encode()).hexdigest()
 
 
+CACHE_SQL = "SELECT key, response FROM llm.cache WHERE model = ? AND key IN (SELECT unnest(?::VARCHAR[]))"
+
+
+def read_cache(conn: duckdb.DuckDBPyConnection, model: str, keys: Collection[str]) -> dict[str, dict[str, Any]]:
+    """The valid cache envelopes of ``model`` among ``keys`` (a history without the llm tables has none)."""
+    if not keys:
+        return {}
+    try:
+        rows = conn.execute(CACHE_SQL, [model, sorted(set(keys))]).fetchall()
+    except duckdb.CatalogException:  # a read-only history written before the llm schema existed
+        return {}
+    out = {}
+    for key, response in rows:
+        try:
+            env = json.loads(response)
+        except ValueError:
+            continue
+        if isinstance(env, dict) and env.get("v") == ENVELOPE_VERSION:
+            out[key] = env
+    return out
+
+
+@dataclass
+class LLMWrites:
+    """What a summarizer has to write, kept in memory until the write phase: ``llm.cache`` rows (tuples in the
+    table's column order) and ``llm.calls`` rows (dicts)."""
+
+    cache_rows: list[tuple] = field(default_factory=list)
+    call_rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.cache_rows or self.call_rows)
+
+    def extend(self, other: LLMWrites) -> None:
+        self.cache_rows += other.cache_rows
+        self.call_rows += other.call_rows
+
+
+def write_llm_rows(conn: duckdb.DuckDBPyConnection, writes: LLMWrites) -> None:
+    """Write ``writes`` in one transaction of its own (repeated whole on a DuckLake conflict): answers paid for are
+    kept even when a later write of the caller's fails. A cache row replaces the row of the same key."""
+    if not writes:
+        return
+    from infra_digest.storage.writes import run_transaction
+
+    latest = {r[0]: r for r in writes.cache_rows}  # one row per key: the last answer wins
+    cache_rows, call_rows = list(latest.values()), list(writes.call_rows)
+
+    def write(conn) -> None:
+        if cache_rows:
+            conn.execute("DELETE FROM llm.cache WHERE key IN (SELECT unnest(?::VARCHAR[]))", [[r[0] for r in cache_rows]])
+            conn.executemany(
+                "INSERT INTO llm.cache (key, model, prompt_hash, response, prompt_tokens, completion_tokens, cost_usd, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", cache_rows)
+        if call_rows:
+            conn.executemany(
+                "INSERT INTO llm.calls (day, lang, section, model, cached, ok, fallback_reason, prompt_tokens, completion_tokens, "
+                "cost_usd, seconds, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(r["day"], r["lang"], r["section"], r["model"], r["cached"], r["ok"], r["fallback_reason"], r["prompt_tokens"],
+                  r["completion_tokens"], r["cost_usd"], r["seconds"], r["created_at"]) for r in call_rows])
+
+    run_transaction(conn, write)
+
+
 class LLMSummarizer:
     """Runs jobs against one model: cache first, then the model, in a bounded pool."""
 
@@ -251,7 +326,10 @@ class LLMSummarizer:
         # back to extractive text. Requests run in daemon threads: one stuck on a server that trickles its answer
         # holds neither the run nor the process's exit.
         self.day_deadline = float(day_deadline)
-        self.conn = conn
+        self.conn = conn  # direct mode only (see the module docstring); None: the caller reads and writes
+        self._snapshot: dict[str, dict[str, Any]] = {}  # cache envelopes by key, loaded in the read phase
+        self._looked_up: set[str] = set()  # keys whose row was looked for (found or not)
+        self._pending = LLMWrites()
         self.client = ModelClient(model, api_base=api_base, timeout=timeout, max_retries=max_retries, temperature=temperature)
         self.max_concurrency = max(1, int(max_concurrency))
         # a section (its first request and its one retry, each with transport retries) never takes longer than this
@@ -262,42 +340,36 @@ class LLMSummarizer:
         return f"llm:{self.model}"
 
     # -- cache
-    def _read_cache(self, keys: Collection[str]) -> dict[str, dict[str, Any]]:
-        if self.conn is None or not keys:
-            return {}
-        rows = self.conn.execute(
-            "SELECT key, response FROM llm.cache WHERE model = ? AND key IN (SELECT unnest(?::VARCHAR[]))",
-            [self.model, list(keys)],
-        ).fetchall()
-        out = {}
-        for key, response in rows:
-            try:
-                env = json.loads(response)
-            except ValueError:
-                continue
-            if isinstance(env, dict) and env.get("v") == ENVELOPE_VERSION:
-                out[key] = env
+    def cache_keys(self, jobs: Sequence[Job]) -> list[str]:
+        """The cache key of each job's first prompt (what :meth:`run` looks up)."""
+        return [cache_key(self.model, job.messages(None, None)) for job in jobs]
+
+    def load_cache(self, conn: duckdb.DuckDBPyConnection, keys: Collection[str]) -> int:
+        """Read phase: take the cache rows of ``keys`` into the in-memory snapshot. Returns how many of ``keys``
+        the snapshot answers."""
+        keys = set(keys)
+        todo = [k for k in keys if k not in self._looked_up]
+        self._snapshot.update(read_cache(conn, self.model, todo))
+        self._looked_up.update(todo)
+        return sum(1 for k in keys if k in self._snapshot)
+
+    def take_writes(self) -> LLMWrites:
+        """Write phase: the cache and call rows gathered since the last call (and forget them)."""
+        out, self._pending = self._pending, LLMWrites()
         return out
 
+    def _read_cache(self, keys: Collection[str]) -> dict[str, dict[str, Any]]:
+        if self.conn is not None:  # direct mode: what the history holds now
+            return read_cache(self.conn, self.model, keys)
+        return {k: self._snapshot[k] for k in keys if k in self._snapshot}
+
     def _write(self, cache_rows: list[tuple], call_rows: list[dict[str, Any]]) -> None:
-        if self.conn is None or not (cache_rows or call_rows):
-            return
-        from infra_digest.storage.writes import run_transaction
-
-        def write(conn) -> None:  # one transaction; repeated whole on a DuckLake conflict
-            if cache_rows:
-                conn.execute("DELETE FROM llm.cache WHERE key IN (SELECT unnest(?::VARCHAR[]))", [[r[0] for r in cache_rows]])
-                conn.executemany(
-                    "INSERT INTO llm.cache (key, model, prompt_hash, response, prompt_tokens, completion_tokens, cost_usd, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", cache_rows)
-            if call_rows:
-                conn.executemany(
-                    "INSERT INTO llm.calls (day, lang, section, model, cached, ok, fallback_reason, prompt_tokens, completion_tokens, "
-                    "cost_usd, seconds, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(r["day"], r["lang"], r["section"], self.model, r["cached"], r["ok"], r["fallback_reason"], r["prompt_tokens"],
-                      r["completion_tokens"], r["cost_usd"], r["seconds"], r["created_at"]) for r in call_rows])
-
-        run_transaction(self.conn, write)
+        for row in cache_rows:  # later runs of this summarizer hit what this one learnt
+            self._snapshot[row[0]] = json.loads(row[3])
+            self._looked_up.add(row[0])
+        self._pending.extend(LLMWrites(cache_rows, [{**r, "model": self.model} for r in call_rows]))
+        if self.conn is not None:  # direct mode: written at once
+            write_llm_rows(self.conn, self.take_writes())
 
     # -- one job, in a worker thread
     def _run_job(self, job: Job, day_end: float | None = None) -> Outcome:
@@ -490,7 +562,9 @@ class LLMResource(dg.ConfigurableResource):
     temperature: float = 0.0
     day_deadline_seconds: float = DAY_DEADLINE
 
-    def summarizer(self, conn: duckdb.DuckDBPyConnection) -> LLMSummarizer | None:
+    def summarizer(self, conn: duckdb.DuckDBPyConnection | None = None) -> LLMSummarizer | None:
+        """The summarizer, or None without a model. Without ``conn`` (what the digest stage uses) it holds no
+        connection: the caller loads its cache (``load_cache``) and writes its rows (``take_writes``)."""
         model = (self.model or "").strip()
         if not model:
             return None

@@ -110,13 +110,15 @@ def write_history(conn, days: Sequence[dt.date], *, langs: Sequence[str] = ("zh"
         for lang in langs:
             stats = {"totals": {"commits": 3, "merged_prs": 1, "new_prs": 1, "issues": 1},
                      "failed_repos": failed.get(day, [])}
-            conn.execute("INSERT INTO report.daily VALUES (?, ?, ?, ?, ?, ?, ?)",
+            conn.execute("INSERT INTO report.daily (day, lang, markdown, html, generated_at, summarizer, stats) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?)",
                          [day, lang, markdown(day, lang, i, items), report_html(day, lang, i, items), gen, "extractive",
                           json.dumps(stats)])
         conn.execute("DELETE FROM raw.fetch_log WHERE day = ?", [day])
         for repo in REPOS:
             bad = repo in failed.get(day, [])
-            conn.execute("INSERT INTO raw.fetch_log VALUES (?, ?, 'replay', ?, ?, NULL, NULL, 0, ?)",
+            conn.execute("INSERT INTO raw.fetch_log (repo, day, source, status, error, notes, stats, items, fetched_at) "
+                         "VALUES (?, ?, 'replay', ?, ?, NULL, NULL, 0, ?)",
                          [repo, day, "failed" if bad else "ok", "HTTP 502 from the source" if bad else None, gen])
     return out
 
