@@ -21,7 +21,8 @@ from infra_digest.site import paths, search
 from infra_digest.site.build import MANIFEST, build_site
 from infra_digest.site.sanitize import report_styles, sanitize
 from infra_digest.storage.db import connect
-from infra_digest_tests.fakes.history import EN_WORDS, REPOS, ZH_WORDS, add_flags_column, day_items, write_history
+from infra_digest_tests.fakes.history import (EN_WORDS, REPOS, ZH_WORDS, add_flags_column, day_items, drop_flags_column,
+                                          write_history)
 
 DAYS = [dt.date(2026, 4, 28) + dt.timedelta(days=k) for k in range(5)]  # across a month's end
 SUBS = parse_subscriptions({"subscriptions": [
@@ -45,6 +46,8 @@ def make_db(tmp_path: Path, days=DAYS, flags: bool = True) -> Path:
     with connect(path) as conn:
         if flags:
             add_flags_column(conn)
+        else:
+            drop_flags_column(conn)
         write_history(conn, days, failed={days[1]: [REPOS[2]]})
     return path
 
@@ -346,8 +349,13 @@ def _browser_or_skip(need_search: bool = False):
 RESULTS_JS = """(() => {
   const links = [...document.querySelectorAll('.pagefind-ui__result-link')].map(a => a.getAttribute('href'));
   const msg = document.querySelector('.pagefind-ui__message');
-  const done = links.length || (msg && !/\\.\\.\\.|…/.test(msg.textContent) && msg.textContent.trim());
-  return done ? {links, message: msg ? msg.textContent : ''} : null;
+  const text = msg ? msg.textContent.trim() : '';
+  // the count ("找到 1 个 … 的相关结果", "1 result for …") is shown before the results themselves are loaded: wait for
+  // as many links as it announces (the first page of results shows at most 5)
+  const count = text.match(/\\d+/);
+  const want = count ? Math.min(parseInt(count[0], 10), 5) : 0;
+  const done = text && !/\\.\\.\\.|…/.test(text) && links.length >= want;
+  return done ? {links, message: text} : null;
 })()"""
 
 

@@ -131,3 +131,8 @@ def _has_flags(conn) -> bool:
 def add_flags_column(conn) -> None:
     """What the classification helper's DDL adds; tests run with and without it."""
     conn.execute("ALTER TABLE classified.changes ADD COLUMN IF NOT EXISTS flags VARCHAR[] DEFAULT []")
+
+
+def drop_flags_column(conn) -> None:
+    """A history written before the flags column existed (the DDL now creates it; readers must cope without it)."""
+    conn.execute("ALTER TABLE classified.changes DROP COLUMN IF EXISTS flags")
