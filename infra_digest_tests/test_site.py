@@ -432,3 +432,36 @@ def test_irregular_history_gaps_one_language_days_and_a_day_without_items(tmp_pa
     # no reported day is the weekly subscription's weekday: a valid feed without entries
     weekly = feedparser.parse((out / paths.sub_feed_path("weekly-all")).read_bytes())
     assert not weekly.bozo and weekly.entries == []
+
+
+def test_site_and_deliver_commands_take_their_settings_from_the_one_settings(tmp_path: Path, monkeypatch, capsys):
+    """`site` and `deliver` read INFRA_DIGEST_DB / _SITE_DIR / _SITE_URL / _SUBSCRIPTIONS through Settings (the
+    variables are declared once, in settings.py), options win, and the demo's world is never picked for them."""
+    import argparse
+
+    from infra_digest import settings
+    from infra_digest.deliver.cli import add_deliver_arguments, deliver_settings
+    from infra_digest.site.cli import add_site_arguments, site_settings
+
+    env = {settings.ENV_DB: str(tmp_path / "env.duckdb"), settings.ENV_SITE_DIR: str(tmp_path / "env_site"),
+           settings.ENV_SITE_URL: "https://digest.example.org/", settings.ENV_SUBSCRIPTIONS: str(tmp_path / "subs.yaml")}
+    site_args = add_site_arguments(argparse.ArgumentParser())
+    conf = site_settings(site_args.parse_args([]), environ=env)
+    assert (conf.db, conf.site_dir, conf.site_url, conf.subscriptions) == tuple(env.values())
+    conf = site_settings(site_args.parse_args(["--db", "x.duckdb", "--out", "o", "--base-url", "https://b/"]),
+                         environ={settings.ENV_SOURCE: settings.DEMO_SOURCE})
+    assert (conf.db, conf.site_dir, conf.site_url, conf.subscriptions) == ("x.duckdb", "o", "https://b/", None)
+    assert site_settings(site_args.parse_args([]), environ={settings.ENV_SOURCE: settings.DEMO_SOURCE}).db == settings.DEFAULT_DB
+    deliver_args = add_deliver_arguments(argparse.ArgumentParser())
+    conf = deliver_settings(deliver_args.parse_args(["--date", "2026-03-02"]), environ=env)
+    assert (conf.db, conf.site_url, conf.subscriptions) == (env[settings.ENV_DB], env[settings.ENV_SITE_URL],
+                                                            env[settings.ENV_SUBSCRIPTIONS])
+    # end to end: the command builds the site where the environment says
+    db = make_db(tmp_path, DAYS[:2])
+    monkeypatch.setenv(settings.ENV_DB, str(db))
+    monkeypatch.setenv(settings.ENV_SITE_DIR, str(tmp_path / "from_env"))
+    monkeypatch.delenv(settings.ENV_SUBSCRIPTIONS, raising=False)
+    args = site_args.parse_args(["--no-search"])
+    assert args.func(args) == 0
+    assert capsys.readouterr().out.strip() == str(tmp_path / "from_env" / "index.html")
+    assert (tmp_path / "from_env" / paths.day_path("en", DAYS[0])).is_file()
