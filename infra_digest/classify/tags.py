@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import re
+
 from .inputs import ClassifyInput
 from .matching import TAG_FIELDS
 from .prefixes import Prefix
 from .taxonomy import Taxonomy, norm_key
 
-__all__ = ["collect_tags"]
+__all__ = ["collect_tags", "body_description"]
+
+_CODE_BLOCK = re.compile(r"```[^`]*(?:`(?!``)[^`]*)*(?:```|$)|<!--(?:[^-]|-(?!->))*(?:-->|$)")
+
+
+def body_description(tax: Taxonomy, body: str) -> str:
+    """The description part of a body: its first `max_chars` characters, up to the first test plan, results,
+    environment or checklist section (see ``body_tags``), with code blocks and HTML comments removed."""
+    text = body[:tax.body_tag_chars]
+    text = _CODE_BLOCK.sub(" ", text)
+    if tax.body_tag_cut is not None:
+        m = tax.body_tag_cut.search(text)
+        if m:
+            text = text[:m.start()]
+    return text
 
 
 def collect_tags(tax: Taxonomy, item: ClassifyInput, title: str, prefixes: list[Prefix]) -> dict[str, dict[str, str]]:
@@ -44,6 +60,7 @@ def collect_tags(tax: Taxonomy, item: ClassifyInput, title: str, prefixes: list[
     # 3. paths: a label must be carried by >= path_share of the relevant files (not tests, docs, CI).  Hardware
     # and precision: never from test, docs, CI or benchmark files alone; else also from the files that carry
     # the change (see _weighted_path_tags).  Topics and models fall back to all files.
+    named = {f for f in tax.title_named_fields if found[f]}  # fields the title or a label answered
     if item.paths:
         infos = [tax.path_info(p) for p in item.paths]
         ignores = tax.path_share_ignores
@@ -82,6 +99,8 @@ def collect_tags(tax: Taxonomy, item: ClassifyInput, title: str, prefixes: list[
         for (fname, label), (cnt, alias, w) in sorted(counts.items()):
             n = n_code if fname in strict else n_rel
             share = tax.path_share_topics if fname == "topics" else tax.path_share
+            if fname in named and label not in found[fname]:
+                continue  # the title names the hardware: a path of another one is a side change (a move, a shared file)
             if n and cnt / n >= share:
                 add(fname, label, f"path:{alias}", w)
                 continue
@@ -91,14 +110,29 @@ def collect_tags(tax: Taxonomy, item: ClassifyInput, title: str, prefixes: list[
                 weighted = _weighted_path_tags(tax, item, infos)
             if (fname, label) in weighted:
                 add(fname, label, weighted[(fname, label)], w)
-    # 4. weak evidence survives unless a suppressing label was found
+    # 4. the body's description, for a field the title, labels and paths left empty: one label named, strongly
+    if item.body and tax.body_tag_fields:
+        todo = [f for f in TAG_FIELDS if f in tax.body_tag_fields and not found[f] and not weak[f]]
+        if todo:
+            text = body_description(tax, item.body)
+            for fname in todo:
+                hits: dict[str, str] = {}
+                for m in tax.candidates("title", text):
+                    if m.field == fname:
+                        alias, w = m.match("title", text)
+                        if alias and not w:
+                            hits[m.label] = alias
+                if len(hits) == 1:
+                    (label, alias), = hits.items()
+                    add(fname, label, f"body:{alias}")
+    # 5. weak evidence survives unless a suppressing label was found
     for fname in TAG_FIELDS:
         by_label = tax.matchers[fname]
         for label, rule in weak[fname].items():
             if any(s in found[fname] for s in by_label[label].suppressed_by):
                 continue
             found[fname][label] = rule
-    # 5. a precision named in the title/labels implies a topic (taxonomy-configured)
+    # 6. a precision named in the title/labels implies a topic (taxonomy-configured)
     for prec, topic in tax.precision_implies_topic.items():
         rule = found["precision"].get(prec)
         if rule and not rule.startswith("path:") and topic not in found["topics"]:

@@ -184,6 +184,18 @@ class Taxonomy:
             "kernel_files": _alternation(pw.get("kernel_files") or []),
             "min_kernel_files": int(pw.get("min_kernel_files", 1_000_000)),
         } if pw else None
+        self.title_named_fields = frozenset(data.get("title_named_fields") or ())
+        bt = data.get("body_tags") or {}
+        self.body_tag_fields = frozenset(bt.get("fields") or ())
+        self.body_tag_chars = int(bt.get("max_chars", 4000))
+        sec, trail = bt.get("sections"), bt.get("trailers")
+        cut = []
+        if sec:  # a heading line, or a line "<section>:" / "<section>" alone
+            cut.append(rf"^[ \t]*(?:#+|\*\*|<summary>)[ \t]*(?:\*\*)?[ \t]*(?:{sec})\b")
+            cut.append(rf"^[ \t]*(?:{sec})[ \t]*(?:\*\*)?[ \t]*(?::|$)")
+        if trail:
+            cut.append(rf"^[ \t]*(?:{trail})\b")
+        self.body_tag_cut = re.compile("|".join(cut), re.I | re.M) if cut else None
         # -- flags ------------------------------------------------------------------
         from .flags import FlagRules  # noqa: PLC0415  (flags.py imports this module's helpers)
 
