@@ -81,8 +81,14 @@ def test_labels_prefixes_and_issue_bodies_set_flags():
     crash = c("[Bug]: Qwen3-VL outputs garbage", paths=(), kind="issue",
               body="RuntimeError: CUDA error: an illegal memory access was encountered")
     assert crash.flags == ("crash",)
-    # a commit's body (test plans, templates) is not read, except for a revert, which says why
-    assert c("[Bugfix] Tidy up the loader", body="this used to segfault").flags == ()
+    # a commit's body is read only in its description (before the test plan, results, checklist), for crash and
+    # regression; a revert's whole body is read, because it says why
+    assert c("[Bugfix] Tidy up the loader", body="## Test Plan\nthis used to segfault").flags == ()
+    assert c("[Bugfix] Tidy up the loader", body="<!-- this used to segfault -->").flags == ()
+    assert c("[Bugfix] Tidy up the loader", body="```\nSegmentation fault\n```").flags == ()
+    got = c("[Bugfix] Tidy up the loader", body="## \U0001F4CC Description\nThe loader used to segfault.\n")
+    assert got.flags == ("crash",) and "flags:crash<-body:crash-body" in got.rules
+    assert c("[Bugfix] Tidy up the loader", body="Release notes: Public release 26/06").flags == ()
     assert c('Revert "Use a new swizzle mode"', body="It made tests segfault.").flags == ("regression", "crash")
 
 
@@ -254,3 +260,63 @@ def test_classify_stays_linear_with_flags_and_merges():
     got = classify(ClassifyInput("commit", "Merge branch 'x' into 'main'", merged=merged, is_merge=True,
                                  paths=tuple(f"csrc/sm90_{i}.cu" for i in range(5000))))
     assert got.flags == ("crash",) and got.change_type == "fix"
+
+
+def test_a_squash_body_lists_the_titles_it_brings():
+    body = "* [wip] refactor: compile to .cubin\n\n* feat: drop support for CUDA<12.3\n\n* doc: update README\n"
+    got = c("Refactor JIT compilation (+NVRTC support) (#94)", paths=("deep_gemm/jit/compiler.py",), body=body)
+    assert got.flags == ("breaking",) and "flags:breaking<-squash:drop-support" in got.rules
+    drop = c("Multiple updates and refactorings (#364)", paths=("csrc/apis/gemm.hpp",), body="* Public release 26/06\n\n* Minor fix")
+    assert drop.flags == ("release",) and "flags:release<-squash:release" in drop.rules
+    # crash, regression and default-change are not taken from squashed titles (a PR fixing its own earlier commit)
+    assert c("Add a kernel", body="* Add a kernel\n\n* fix crash\n\n* Always use STSMx2").flags == ()
+    # a bullet inside a sentence is no squashed title
+    assert c("Add a kernel", body="We now * drop support for CUDA<12.3").flags == ()
+
+
+def test_drop_support_is_breaking_even_in_a_docs_change():
+    got = c("Drop support for CUDA <12.8", paths=("README.md",))
+    assert got.change_type == "docs" and got.flags == ("breaking",)
+    assert c("Remove the --foo flag from the docs", paths=("docs/usage.md",)).flags == ()
+
+
+@pytest.mark.parametrize("title,body,flag", [
+    ("[gRPC] Fix scheduler startup broken by context parallel refactor (#18933)", "", "regression"),
+    ("pick fa2 for BatchDecodeWithPagedKVCacheWrapper auto backend (#2530)", "", "default-change"),
+    ("Enable fa3 PDL by compiling it with corresponding flags (#18756)", "", "default-change"),
+    ("Change the order of grid dim in bwd convert kernel to avoid overlimit when sequence length is very large", "", "crash"),
+])
+def test_more_flag_shapes(title, body, flag):
+    assert flag in c(title, body=body).flags
+
+
+def test_a_default_typed_change_whose_description_names_a_regression_is_a_fix():
+    body = ("## Description\n\nX used to select fa2, but now selects fa3 on Hopper due to the refactoring to use "
+            "determine_attention_backend, which is slower.\n\n## Tests\n- [x] done\n")
+    got = c("pick fa2 for BatchDecodeWithPagedKVCacheWrapper auto backend (#2530)", paths=("flashinfer/decode.py",), body=body)
+    assert got.change_type == "fix" and got.rules[0] == "change_type:fix<-flags:regression"
+    assert set(got.flags) == {"default-change", "regression"}
+    assert got.hardware == ("nvidia-hopper",) and got.rules[1].startswith("hardware:nvidia-hopper<-body:")
+    # without such a description the default stays
+    assert c("pick fa2 for X auto backend", paths=("flashinfer/decode.py",)).change_type == "feature"
+
+
+def test_hardware_from_the_description_only_when_it_names_one_and_nothing_else_does():
+    one = c("Fix launch config in allreduce fusion", paths=("include/x.cuh",), body="On SM100/B300 the launcher picks 7.")
+    assert one.hardware == ("nvidia-blackwell",) and "hardware:nvidia-blackwell<-body:sm100" in one.rules
+    several = c("Remove compute capability restrictions", paths=("flashinfer/x.py",), body="Works on SM80, SM90 and SM100.")
+    assert several.hardware == ()
+    titled = c("[ROCm] Fix the rotary kernel", paths=("x.py",), body="Also seen on H100.")
+    assert titled.hardware == ("amd",)
+    in_results = c("Fix launch config", paths=("x.py",), body="Fix it.\n\n## Test Results\nH100: ok\n")
+    assert in_results.hardware == ()
+    env = c("[Bug]: wrong output", paths=(), kind="issue", body="### Your current environment\nGPU: H100\n")
+    assert env.hardware == ()
+
+
+def test_a_hardware_named_in_the_title_is_the_answer():
+    paths = ("csrc/sm90/sparse_decode.cu", "csrc/sm90/sparse_prefill.cu", "csrc/sm100/moved.cu")
+    got = c("Reorganize files and add sparse prefill/decoding kernels on hopper", paths=paths, changes=(300, 300, 0))
+    assert got.hardware == ("nvidia-hopper",)
+    assert c("Enable fa3 PDL", paths=("sgl-kernel/CMakeLists.txt",)).hardware == ("nvidia-hopper",)
+    assert c("Use fa2 by default", paths=("x.py",)).hardware == ()

@@ -13,6 +13,7 @@ the matching and precedence logic described in ``docs/taxonomy.md`` lives in the
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,7 @@ from .flags import collect_flags
 from .inputs import KINDS, ClassifyInput, classify_input, input_from_github
 from .matching import TAG_FIELDS
 from .prefixes import clean_title, parse_prefixes
-from .tags import collect_tags
+from .tags import body_description, collect_tags
 from .taxonomy import Taxonomy, load_taxonomy
 
 __all__ = [
@@ -127,7 +128,16 @@ def classify(item: ClassifyInput, taxonomy: Taxonomy | None = None) -> Labels:
         labels = tuple(sorted(tags[fname]))
         out[fname] = labels
         rules.extend(f"{fname}:{lab}<-{tags[fname][lab]}" for lab in labels)
-    flags = collect_flags(tax.flag_rules, item, title, prefixes, ctype, tax.path_info)
+    describe = functools.partial(body_description, tax)
+    if crule in tax.default_type_rules and ctype not in tax.fix_by_flags_types:
+        # no word of the title named a type: a change whose title or description says it fixes a crash or a
+        # regression is a fix ("pick fa2 for X auto backend" whose description says the refactor made it slower)
+        tentative = collect_flags(tax.flag_rules, item, title, prefixes, "fix", tax.path_info, describe)
+        fixed = next((f for f in tax.fix_by_flags if f in tentative), None)
+        if fixed:
+            ctype, crule = "fix", f"flags:{fixed}"
+            rules[0] = f"change_type:{ctype}<-{crule}"
+    flags = collect_flags(tax.flag_rules, item, title, prefixes, ctype, tax.path_info, describe)
     ordered = tuple(f for f in tax.flag_rules.ids if f in flags)
     rules.extend(f"flags:{f}<-{flags[f]}" for f in ordered)
     return Labels(

@@ -184,6 +184,10 @@ class Taxonomy:
             "kernel_files": _alternation(pw.get("kernel_files") or []),
             "min_kernel_files": int(pw.get("min_kernel_files", 1_000_000)),
         } if pw else None
+        dt = data.get("fix_by_flags") or {}
+        self.default_type_rules = frozenset(dt.get("when_rule") or ())
+        self.fix_by_flags = tuple(dt.get("flags") or ())
+        self.fix_by_flags_types = frozenset(dt.get("not_for_types") or ())
         self.title_named_fields = frozenset(data.get("title_named_fields") or ())
         bt = data.get("body_tags") or {}
         self.body_tag_fields = frozenset(bt.get("fields") or ())
@@ -191,7 +195,7 @@ class Taxonomy:
         sec, trail = bt.get("sections"), bt.get("trailers")
         cut = []
         if sec:  # a heading line, or a line "<section>:" / "<section>" alone
-            cut.append(rf"^[ \t]*(?:#+|\*\*|<summary>)[ \t]*(?:\*\*)?[ \t]*(?:{sec})\b")
+            cut.append(rf"^[ \t]*(?:#+|\*\*|<summary>)[^\w\n]{{0,8}}(?:{sec})\b")
             cut.append(rf"^[ \t]*(?:{sec})[ \t]*(?:\*\*)?[ \t]*(?::|$)")
         if trail:
             cut.append(rf"^[ \t]*(?:{trail})\b")
@@ -200,6 +204,8 @@ class Taxonomy:
         from .flags import FlagRules  # noqa: PLC0415  (flags.py imports this module's helpers)
 
         self.flag_rules = FlagRules(data.get("flags") or {})
+        self.flag_rules.configure_squash(data.get("flags_from_squash"))
+        self.flag_rules.configure_description(data.get("flags_from_description"))
         # per-instance cache of path analyses (paths repeat a lot across a year of commits)
         self._path_cache: dict[str, PathInfo] = {}
 
