@@ -320,3 +320,11 @@ def test_a_hardware_named_in_the_title_is_the_answer():
     assert got.hardware == ("nvidia-hopper",)
     assert c("Enable fa3 PDL", paths=("sgl-kernel/CMakeLists.txt",)).hardware == ("nvidia-hopper",)
     assert c("Use fa2 by default", paths=("x.py",)).hardware == ()
+
+
+def test_docs_about_a_platform_get_its_hardware():
+    got = c("Rename deep dive blog", paths=("docs/20250929-hopper-fp8-sparse-deep-dive.md",))
+    assert got.change_type == "docs" and got.hardware == ("nvidia-hopper",) and got.precision == ()
+    assert c("[Doc] Fix typo", paths=("docs/features/quantization/fp8.md",)).precision == ()
+    # a docs file beside code tags nothing by itself
+    assert c("Add a kernel", paths=("docs/hopper.md", "x/kernel.py"), changes=(5, 50)).hardware == ()

@@ -85,10 +85,16 @@ def collect_tags(tax: Taxonomy, item: ClassifyInput, title: str, prefixes: list[
                     entry[2] = False
         if not n_rel:  # only tests / docs / CI files: topics and models from all of them
             n_rel = len(infos)
+            # docs about a platform ("docs/hopper-fp8-sparse-deep-dive.md") name its hardware and precision
+            cats = {info.category for info in infos} - {"meta"}
+            docs_only = cats == {"docs"} and bool(tax.path_docs_fields)
+            if docs_only:
+                n_code = sum(1 for info in infos if info.category == "docs")
             for info in infos:
                 seen = set()
                 for fname, label, alias, w in info.tags:
-                    if (fname, label) in seen or fname in strict:
+                    if (fname, label) in seen or (fname in strict and not (docs_only and fname in tax.path_docs_fields
+                                                                             and info.category == "docs")):
                         continue
                     seen.add((fname, label))
                     entry = counts.setdefault((fname, label), [0, alias, w])
