@@ -102,6 +102,7 @@ def commit_type(tax: Taxonomy, item: ClassifyInput, prefixes: list[Prefix], rest
     decided = _commit_type(tax, item, prefixes, rest)
     typ, rule = decided
     kept = any(rule == f"prefix:{p.raw}" and p.key in tax.area_keep_prefixes for p in prefixes)
+    kept = kept or rule in tax.area_keep_cues
     if typ in tax.area_over_types and not rule.startswith("path:") and not kept:
         pathcat = paths_category(tax, item.paths)
         if pathcat in tax.area_over_types_areas and pathcat != typ:  # an area prefix ("[CI]") is not in area_over_types
