@@ -16,7 +16,7 @@ from .matching import anchors
 from .prefixes import Prefix, clean_title, mask_identifiers
 from .taxonomy import norm_key
 
-__all__ = ["FlagRules", "collect_flags"]
+__all__ = ["FlagRules", "collect_flags", "gate_flags"]
 
 _B_LEFT, _B_RIGHT = "(?<![A-Za-z0-9])", "(?![A-Za-z0-9])"
 
@@ -138,7 +138,8 @@ def collect_flags(rules: FlagRules, item: ClassifyInput, title: str, prefixes: l
     read_body = read_body and _search(rules.any_body, item.body) is not None
     # a commit's or pull request's description (before its test plan, results, checklist) says why, for these flags
     desc = ""
-    if not read_body and item.body and description is not None and rules.description_flags:
+    if (not read_body and item.body and description is not None and rules.description_flags
+            and _search(rules.any_body, item.body) is not None):
         desc = description(item.body)
         if _search(rules.any_body, desc) is None:
             desc = ""
@@ -191,3 +192,17 @@ def collect_flags(rules: FlagRules, item: ClassifyInput, title: str, prefixes: l
         if rule:
             found[flag.id] = rule
     return found
+
+
+def gate_flags(rules: FlagRules, found: dict[str, str], change_type: str) -> dict[str, str]:
+    """`found` (collected for another type) without the flags `change_type` cannot carry (`not_for_types`), except
+    those set by an entry that holds for every type (`any_type`)."""
+    out = {}
+    for flag in rules.flags:
+        rule = found.get(flag.id)
+        if rule is None:
+            continue
+        if change_type in flag.not_for_types and rule not in {f"title:{i}" for i in flag.any_type[1].values()}:
+            continue
+        out[flag.id] = rule
+    return out

@@ -13,13 +13,12 @@ the matching and precedence logic described in ``docs/taxonomy.md`` lives in the
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from .change_type import commit_type, issue_type
-from .flags import collect_flags
+from .flags import collect_flags, gate_flags
 from .inputs import KINDS, ClassifyInput, classify_input, input_from_github
 from .matching import TAG_FIELDS
 from .prefixes import clean_title, parse_prefixes
@@ -121,23 +120,31 @@ def classify(item: ClassifyInput, taxonomy: Taxonomy | None = None) -> Labels:
         ctype, crule = issue_type(tax, item, prefixes, rest)
     else:
         ctype, crule = commit_type(tax, item, prefixes, rest)
-    tags = collect_tags(tax, item, title, prefixes)
+    described: list[str] = []
+
+    def describe(body: str) -> str:  # the body's description, computed at most once per item
+        if not described:
+            described.append(body_description(tax, body))
+        return described[0]
+    tags = collect_tags(tax, item, title, prefixes, describe)
     rules = [f"change_type:{ctype}<-{crule}"]
     out: dict[str, tuple[str, ...]] = {}
     for fname in TAG_FIELDS:
         labels = tuple(sorted(tags[fname]))
         out[fname] = labels
         rules.extend(f"{fname}:{lab}<-{tags[fname][lab]}" for lab in labels)
-    describe = functools.partial(body_description, tax)
     if crule in tax.default_type_rules and ctype not in tax.fix_by_flags_types:
         # no word of the title named a type: a change whose title or description says it fixes a crash or a
         # regression is a fix ("pick fa2 for X auto backend" whose description says the refactor made it slower)
-        tentative = collect_flags(tax.flag_rules, item, title, prefixes, "fix", tax.path_info, describe)
-        fixed = next((f for f in tax.fix_by_flags if f in tentative), None)
+        flags = collect_flags(tax.flag_rules, item, title, prefixes, "fix", tax.path_info, describe)
+        fixed = next((f for f in tax.fix_by_flags if f in flags), None)
         if fixed:
             ctype, crule = "fix", f"flags:{fixed}"
             rules[0] = f"change_type:{ctype}<-{crule}"
-    flags = collect_flags(tax.flag_rules, item, title, prefixes, ctype, tax.path_info, describe)
+        else:
+            flags = gate_flags(tax.flag_rules, flags, ctype)
+    else:
+        flags = collect_flags(tax.flag_rules, item, title, prefixes, ctype, tax.path_info, describe)
     ordered = tuple(f for f in tax.flag_rules.ids if f in flags)
     rules.extend(f"flags:{f}<-{flags[f]}" for f in ordered)
     return Labels(

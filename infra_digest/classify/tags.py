@@ -23,10 +23,11 @@ def body_description(tax: Taxonomy, body: str) -> str:
         m = tax.body_tag_cut.search(text)
         if m:
             text = text[:m.start()]
-    return text
+    return text if text.strip() else ""
 
 
-def collect_tags(tax: Taxonomy, item: ClassifyInput, title: str, prefixes: list[Prefix]) -> dict[str, dict[str, str]]:
+def collect_tags(tax: Taxonomy, item: ClassifyInput, title: str, prefixes: list[Prefix],
+                 describe=None) -> dict[str, dict[str, str]]:
     """field -> {label: rule id} for every tag the item carries."""
     found: dict[str, dict[str, str]] = {f: {} for f in TAG_FIELDS}
     weak: dict[str, dict[str, str]] = {f: {} for f in TAG_FIELDS}
@@ -120,8 +121,8 @@ def collect_tags(tax: Taxonomy, item: ClassifyInput, title: str, prefixes: list[
     if item.body and tax.body_tag_fields:
         todo = [f for f in TAG_FIELDS if f in tax.body_tag_fields and not found[f] and not weak[f]]
         if todo:
-            text = body_description(tax, item.body)
-            for fname in todo:
+            text = describe(item.body) if describe is not None else body_description(tax, item.body)
+            for fname in (todo if text else ()):
                 hits: dict[str, str] = {}
                 for m in tax.candidates("title", text):
                     if m.field == fname:
