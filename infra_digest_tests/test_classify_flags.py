@@ -222,6 +222,12 @@ def test_platform_directories_in_a_cross_backend_refactor_do_not_tag():
     ("Code format", ("deep_gemm/jit/compiler.py",), "refactor"),
     ("Code format", ("tests/test_flash_mla.py",), "refactor"),  # formatting is refactor whatever it touches
     ("Code lint", ("deep_gemm/jit/compiler.py",), "refactor"),
+    ("reformat Community Support section", ("README.md",), "docs"),  # formatting a README is docs
+    ("Fix TMA store bugs and code format", ("deep_gemm/include/deep_gemm/fp8_gemm.cuh",), "fix"),
+    ("Fix indent", ("deep_gemm/jit/compiler.py",), "refactor"),
+    ("Use swizzling instead of padding (#86)", ("deep_gemm/include/deep_gemm/fp8_gemm.cuh",), "perf"),
+    ("add gitignore for png and csv files in benchmark", (".gitignore",), "other"),  # a weak cue yields to meta files
+    ("Update install.sh", ("install.sh",), "build"),
     ("Overlap TMA store", ("deep_gemm/include/deep_gemm/fp8_gemm.cuh",), "perf"),
     ("Less stages for small shape K", ("deep_gemm/jit_kernels/gemm.py",), "perf"),
     ("Use larger MMA shape (#227)", ("deep_gemm/include/deep_gemm/impls/sm100_fp8_mqa_logits.cuh",), "perf"),

@@ -118,7 +118,8 @@ class Taxonomy:
         self.area_over_types = frozenset(data.get("area_over_types") or ())
         self.area_over_types_areas = frozenset(data.get("area_over_types_areas") or ())
         self.area_keep_prefixes = frozenset(norm_key(k) for k in data.get("area_over_types_keep_prefixes") or ())
-        self.area_keep_cues = frozenset(f"title:{c}" for c in data.get("area_over_types_keep_cues") or ())
+        self.area_keep_cues = {f"title:{c}": frozenset(areas)
+                               for c, areas in (data.get("area_over_types_keep_cues") or {}).items()}
         self.area_needs_files = {t: frozenset(c) for t, c in (data.get("area_needs_files") or {}).items()}
         mg = data.get("merges") or {}
         self.merge_title = re.compile(mg["title"], re.I) if mg.get("title") else None
