@@ -228,6 +228,7 @@ def test_platform_directories_in_a_cross_backend_refactor_do_not_tag():
     ("Use swizzling instead of padding (#86)", ("deep_gemm/include/deep_gemm/fp8_gemm.cuh",), "perf"),
     ("add gitignore for png and csv files in benchmark", (".gitignore",), "other"),  # a weak cue yields to meta files
     ("Update install.sh", ("install.sh",), "build"),
+    ("Add Deep-Dive Blog for the New Sparse Decoding Kernel on Hopper (#100)", ("docs/blog.md", "csrc/x.h"), "docs"),
     ("Overlap TMA store", ("deep_gemm/include/deep_gemm/fp8_gemm.cuh",), "perf"),
     ("Less stages for small shape K", ("deep_gemm/jit_kernels/gemm.py",), "perf"),
     ("Use larger MMA shape (#227)", ("deep_gemm/include/deep_gemm/impls/sm100_fp8_mqa_logits.cuh",), "perf"),
@@ -349,3 +350,17 @@ def test_docs_about_a_platform_get_its_hardware():
     assert c("[Doc] Fix typo", paths=("docs/features/quantization/fp8.md",)).precision == ()
     # a docs file beside code tags nothing by itself
     assert c("Add a kernel", paths=("docs/hopper.md", "x/kernel.py"), changes=(5, 50)).hardware == ()
+
+
+def test_a_merge_counts_the_titles_that_name_a_type():
+    files = ("deep_gemm/include/deep_gemm/fp8_gemm.cuh", "deep_gemm/jit/compiler.py")
+    got = classify(ClassifyInput("commit", "Merge pull request #78 from deepseek-ai/tma-3d-padding", paths=files,
+                                 is_merge=True, merged=("Add `DG_NVCC_OVERRIDE_CPP_STANDARD`", "Use `c++20`",
+                                                        "Solve STSM bank conflict via padding and 3D TMA")))
+    # "Use `c++20`" names no type (the files would make it a feature): a weak feature and a perf title tie, perf wins
+    assert got.change_type == "perf" and got.rules[0] == "change_type:perf<-merge:title:perf-strong"
+    inner = classify(ClassifyInput("commit", "Merge pull request #98 from deepseek-ai/open-source-h",
+                                   paths=("csrc/sm90/decode.cu",), is_merge=True,
+                                   merged=("Merge remote-tracking branch 'github/main' into open-source-h",
+                                           "Fill in link to DSv3.2 paper")))
+    assert inner.change_type == "feature"  # a brought merge's own title names nothing

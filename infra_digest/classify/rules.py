@@ -80,11 +80,15 @@ def _classify_merge(tax: Taxonomy, item: ClassifyInput, sources: tuple[str, ...]
     """A merge: each brought title classified with the merge's files; the most common type (`type_priority` on a tie),
     every tag and flag of any of them."""
     subs = [classify(ClassifyInput("commit", t, labels=item.labels, paths=item.paths), tax) for t in sources]
+    # the titles that name a type count; those typed only by a default (no word of theirs named a type) count
+    # only when no title names one
+    named = [sub for sub, t in zip(subs, sources) if sub.rules[0].split("<-", 1)[1] not in tax.default_type_rules
+             and not (tax.merge_title is not None and tax.merge_title.match(t))]  # nor does a merge's own title
     counts: dict[str, int] = {}
-    for sub in subs:
+    for sub in named or subs:
         counts[sub.change_type] = counts.get(sub.change_type, 0) + 1
     prio = tax.merge_type_priority
-    best = min(subs, key=lambda sub: (-counts[sub.change_type], prio.get(sub.change_type, len(prio))))
+    best = min(named or subs, key=lambda sub: (-counts[sub.change_type], prio.get(sub.change_type, len(prio))))
     rules = [f"change_type:{best.change_type}<-merge:{best.rules[0].split('<-', 1)[1]}"]
     out: dict[str, tuple[str, ...]] = {}
     # a merge that brings a revert may undo what the other commits flag: no flag from them
