@@ -364,3 +364,11 @@ def test_a_merge_counts_the_titles_that_name_a_type():
                                    merged=("Merge remote-tracking branch 'github/main' into open-source-h",
                                            "Fill in link to DSv3.2 paper")))
     assert inner.change_type == "feature"  # a brought merge's own title names nothing
+
+
+def test_a_merge_weighs_its_files_by_their_changed_lines():
+    paths = ("deep_gemm/include/deep_gemm/fp8_gemm.cuh", "deep_gemm/include/deep_gemm/tma_utils.cuh",
+             "deep_gemm/jit_kernels/gemm.py", "deep_gemm/jit_kernels/m_grouped_gemm.py", "indexing/main.cu")
+    got = classify(ClassifyInput("commit", "Merge pull request #83 from deepseek-ai/tma-1d-store", paths=paths,
+                                 changes=(174, 21, 3, 3, 3), is_merge=True, merged=("Use 1D TMA store", "OOB bugs fixed")))
+    assert got.precision == ("fp8",) and "precision:fp8<-path-main:fp8" in got.rules  # the main file, by lines

@@ -79,7 +79,8 @@ def _merge_sources(tax: Taxonomy, item: ClassifyInput, title: str) -> tuple[str,
 def _classify_merge(tax: Taxonomy, item: ClassifyInput, sources: tuple[str, ...]) -> Labels:
     """A merge: each brought title classified with the merge's files; the most common type (`type_priority` on a tie),
     every tag and flag of any of them."""
-    subs = [classify(ClassifyInput("commit", t, labels=item.labels, paths=item.paths), tax) for t in sources]
+    subs = [classify(ClassifyInput("commit", t, labels=item.labels, paths=item.paths, changes=item.changes), tax)
+            for t in sources]
     # the titles that name a type count; those typed only by a default (no word of theirs named a type) count
     # only when no title names one
     named = [sub for sub, t in zip(subs, sources) if sub.rules[0].split("<-", 1)[1] not in tax.default_type_rules
