@@ -371,4 +371,4 @@ def test_a_merge_weighs_its_files_by_their_changed_lines():
              "deep_gemm/jit_kernels/gemm.py", "deep_gemm/jit_kernels/m_grouped_gemm.py", "indexing/main.cu")
     got = classify(ClassifyInput("commit", "Merge pull request #83 from deepseek-ai/tma-1d-store", paths=paths,
                                  changes=(174, 21, 3, 3, 3), is_merge=True, merged=("Use 1D TMA store", "OOB bugs fixed")))
-    assert got.precision == ("fp8",) and "precision:fp8<-path-main:fp8" in got.rules  # the main file, by lines
+    assert got.precision == ("fp8",) and "precision:fp8<-merge:path-main:fp8" in got.rules  # the main file, by lines
