@@ -372,3 +372,14 @@ def test_a_merge_weighs_its_files_by_their_changed_lines():
     got = classify(ClassifyInput("commit", "Merge pull request #83 from deepseek-ai/tma-1d-store", paths=paths,
                                  changes=(174, 21, 3, 3, 3), is_merge=True, merged=("Use 1D TMA store", "OOB bugs fixed")))
     assert got.precision == ("fp8",) and "precision:fp8<-merge:path-main:fp8" in got.rules  # the main file, by lines
+
+
+def test_a_merge_also_reads_its_branch_name_beside_the_commits_it_brings():
+    files = ("csrc/flash_api.cpp", "csrc/flash_fwd_mla_fp16_sm90.cu", "csrc/flash_fwd_mla_kernel.h")
+    got = classify(ClassifyInput("commit", "Merge pull request #32 from sijiac/fp16-support", paths=files,
+                                 changes=(16, 3, 76), is_merge=True, merged=("Style fix",)))
+    assert got.change_type == "feature" and got.precision == ("fp16-bf16",)
+    # a default branch name adds nothing
+    main = classify(ClassifyInput("commit", "Merge pull request #65 from someone/main", paths=("x.py",),
+                                  is_merge=True, merged=("Style fix",)))
+    assert main.change_type == "refactor"

@@ -60,20 +60,23 @@ class Labels:
 
 
 def _merge_sources(tax: Taxonomy, item: ClassifyInput, title: str) -> tuple[str, ...]:
-    """What a merge commit brings, as titles: the merged commits' titles, else its branch name as words, else
-    (a pull request's default branch name) an empty title, so that its files decide."""
+    """What a merge commit brings, as titles: the merged commits' titles and its branch name as words (unless a
+    default name), else (a pull request's default branch name) an empty title, so that its files decide."""
     if item.kind != "commit" or tax.merge_title is None:
         return ()
     m = tax.merge_title.match(title)
     if not m:
         return ()
-    if item.merged:
-        return tuple(item.merged[:tax.merge_max_titles])
     branch = next((g for g in m.groups() if g), "")
-    if not branch or (tax.merge_branch_ignored is not None and tax.merge_branch_ignored.match(branch)):
+    if branch and tax.merge_branch_ignored is not None and tax.merge_branch_ignored.match(branch):
+        branch = ""
+    words = (re.sub(r"[/_-]+", " ", branch).strip(),) if branch else ()
+    if item.merged:  # the merged commits (of the same day) and the branch's name, which names the whole
+        return tuple(item.merged[:tax.merge_max_titles]) + words
+    if not words:
         files_only = item.paths and tax.merge_files_only is not None and tax.merge_files_only.match(title)
         return ("",) if files_only else ()
-    return (re.sub(r"[/_-]+", " ", branch).strip(),)
+    return words
 
 
 def _classify_merge(tax: Taxonomy, item: ClassifyInput, sources: tuple[str, ...]) -> Labels:
