@@ -383,3 +383,23 @@ def test_a_merge_also_reads_its_branch_name_beside_the_commits_it_brings():
     main = classify(ClassifyInput("commit", "Merge pull request #65 from someone/main", paths=("x.py",),
                                   is_merge=True, merged=("Style fix",)))
     assert main.change_type == "refactor"
+
+
+def test_a_branch_name_that_names_a_type_decides_the_merge():
+    merged = ("Update README", "Fix indent", "Refactor M repetition with loops", "Clean up config heuristics",
+              "Remove unused x256 WGMMA", "Larger block N candidates")
+    got = classify(ClassifyInput("commit", "Merge pull request #81 from deepseek-ai/blocktile-256x128",
+                                 paths=("deep_gemm/include/deep_gemm/fp8_gemm.cuh",), is_merge=True, merged=merged))
+    assert got.change_type == "perf" and got.rules[0] == "change_type:perf<-merge:title:perf-kernel"
+    silent = classify(ClassifyInput("commit", "Merge pull request #83 from deepseek-ai/tma-1d-store",
+                                    paths=("deep_gemm/include/deep_gemm/fp8_gemm.cuh",), is_merge=True,
+                                    merged=("Use 1D TMA store", "OOB bugs fixed")))
+    assert silent.change_type == "fix"  # "tma 1d store" names no type: the commits decide
+
+
+@pytest.mark.parametrize("title,paths,expected", [
+    ("chore: Build and store bdist wheels (#181)", (".github/workflows/build.yml", "setup.py", "deep_gemm/__init__.py"), "build"),
+    ("Updated submodules to use https:// vs git@ (#129)", (), "build"),
+])
+def test_packaging_titles_are_build(title, paths, expected):
+    assert c(title, paths=paths).change_type == expected

@@ -71,7 +71,7 @@ def _merge_sources(tax: Taxonomy, item: ClassifyInput, title: str) -> tuple[str,
     if branch and tax.merge_branch_ignored is not None and tax.merge_branch_ignored.match(branch):
         branch = ""
     words = (re.sub(r"[/_-]+", " ", branch).strip(),) if branch else ()
-    if item.merged:  # the merged commits (of the same day) and the branch's name, which names the whole
+    if item.merged:  # the merged commits (of the same day), then the branch's name, which names the whole
         return tuple(item.merged[:tax.merge_max_titles]) + words
     if not words:
         files_only = item.paths and tax.merge_files_only is not None and tax.merge_files_only.match(title)
@@ -88,6 +88,11 @@ def _classify_merge(tax: Taxonomy, item: ClassifyInput, sources: tuple[str, ...]
     # only when no title names one
     named = [sub for sub, t in zip(subs, sources) if sub.rules[0].split("<-", 1)[1] not in tax.default_type_rules
              and not (tax.merge_title is not None and tax.merge_title.match(t))]  # nor does a merge's own title
+    # the branch's name (read last) names what the whole pull request is for: when it names a type, it decides
+    branch_named = bool(item.merged) and len(sources) > len(item.merged[:tax.merge_max_titles]) and named \
+        and named[-1] is subs[-1]
+    if branch_named:
+        named = [subs[-1]]
     counts: dict[str, int] = {}
     for sub in named or subs:
         counts[sub.change_type] = counts.get(sub.change_type, 0) + 1
