@@ -228,6 +228,9 @@ def test_platform_directories_in_a_cross_backend_refactor_do_not_tag():
     ("Use swizzling instead of padding (#86)", ("deep_gemm/include/deep_gemm/fp8_gemm.cuh",), "perf"),
     ("add gitignore for png and csv files in benchmark", (".gitignore",), "other"),  # a weak cue yields to meta files
     ("Update install.sh", ("install.sh",), "build"),
+    ("Add CUDAGuard and device id assignment in sm100 dense fmha (#160)", ("csrc/sm100/fmha.cuh",), "fix"),
+    ("Add extra TMA checks", ("deep_gemm/jit_kernels/m_grouped_gemm.py",), "fix"),
+    ("Add a check option to the benchmark", ("benchmarks/x.py",), "feature"),
     ("Add Deep-Dive Blog for the New Sparse Decoding Kernel on Hopper (#100)", ("docs/blog.md", "csrc/x.h"), "docs"),
     ("Overlap TMA store", ("deep_gemm/include/deep_gemm/fp8_gemm.cuh",), "perf"),
     ("Less stages for small shape K", ("deep_gemm/jit_kernels/gemm.py",), "perf"),
