@@ -406,3 +406,20 @@ def test_a_branch_name_that_names_a_type_decides_the_merge():
 ])
 def test_packaging_titles_are_build(title, paths, expected):
     assert c(title, paths=paths).change_type == expected
+
+
+def test_a_change_across_dtype_variants_takes_its_precision_only_from_many_kernels():
+    base = "deep_gemm/include/deep_gemm/impls/"
+    compat = c("Compatible with CUDA 13", paths=(f"{base}sm100_bf16_gemm.cuh", f"{base}sm100_fp8_gemm_1d1d.cuh",
+                                              f"{base}sm100_fp8_gemm_1d2d.cuh", "csrc/jit/device_runtime.hpp"),
+               changes=(7, 4, 2, 3))
+    assert compat.precision == ()
+    tmem = c("Fix sync issue of TMEM alloc/dealloc (#292)", changes=(14, 1, 14),
+             paths=(f"{base}sm100_bf16_gemm.cuh", f"{base}sm100_bmk_bnk_mn.cuh", f"{base}sm100_fp8_gemm_1d1d.cuh"))
+    assert tmem.precision == ()
+    drop = c("Multiple updates and refactorings (#231)", changes=(289, 150, 244, 94, 30),
+             paths=(f"{base}sm100_bf16_gemm.cuh", f"{base}sm100_fp8_gemm_1d1d.cuh", f"{base}sm100_fp8_gemm_1d2d.cuh",
+                    f"{base}sm90_fp8_gemm_1d1d.cuh", f"{base}sm90_fp8_gemm_1d2d.cuh"))
+    assert drop.precision == ("fp8",) and "precision:fp8<-path-kernels:fp8" in drop.rules
+    # without another dtype beside it, the share rule stands
+    assert c("Tweak", paths=(f"{base}sm100_fp8_gemm_1d1d.cuh", "csrc/x.hpp"), changes=(4, 3)).precision == ("fp8",)

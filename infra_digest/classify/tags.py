@@ -103,11 +103,28 @@ def collect_tags(tax: Taxonomy, item: ClassifyInput, title: str, prefixes: list[
                     if not w:
                         entry[2] = False
         weighted: dict | None = None  # computed when a hardware/precision tag misses the share
+        # code files of other dtype variants changed beside the precision-named ones (sm100_bf16_gemm.cuh next to
+        # sm100_fp8_gemm.cuh): the change runs across variants, so only many kernel sources name its precision
+        cross = None
         for (fname, label), (cnt, alias, w) in sorted(counts.items()):
             n = n_code if fname in strict else n_rel
             share = tax.path_share_topics if fname == "topics" else tax.path_share
             if fname in named and label not in found[fname]:
                 continue  # the title names the hardware: a path of another one is a side change (a move, a shared file)
+            if fname == "precision" and tax.path_dtype_siblings is not None and not found[fname]:
+                if cross is None:
+                    cross = any(info.category == "source" and not info.untagged
+                                and tax.path_dtype_siblings.search(p) for p, info in zip(item.paths, infos))
+                if cross:
+                    pw = tax.path_weights
+                    kern = pw["kernel_files"] if pw else None
+                    nk = sum(1 for k, (p, info) in enumerate(zip(item.paths, infos))
+                             if kern is not None and kern.search(p) and info.category == "source" and not info.untagged
+                             and not (lines and lines[k] == 0)
+                             and any(t[0] == fname and t[1] == label for t in info.tags))
+                    if pw and nk >= pw["min_kernel_files"]:
+                        add(fname, label, f"path-kernels:{alias}", w)
+                    continue
             if n and cnt / n >= share:
                 add(fname, label, f"path:{alias}", w)
                 continue

@@ -190,6 +190,8 @@ class Taxonomy:
         self.default_type_rules = frozenset(dt.get("when_rule") or ())
         self.fix_by_flags = tuple(dt.get("flags") or ())
         self.fix_by_flags_types = frozenset(dt.get("not_for_types") or ())
+        sib = data.get("path_dtype_siblings")
+        self.path_dtype_siblings = re.compile(sib, re.I) if sib else None
         self.path_docs_fields = frozenset(data.get("path_docs_fields") or ())
         self.title_named_fields = frozenset(data.get("title_named_fields") or ())
         bt = data.get("body_tags") or {}
