@@ -423,3 +423,10 @@ def test_a_change_across_dtype_variants_takes_its_precision_only_from_many_kerne
     assert drop.precision == ("fp8",) and "precision:fp8<-path-kernels:fp8" in drop.rules
     # without another dtype beside it, the share rule stands
     assert c("Tweak", paths=(f"{base}sm100_fp8_gemm_1d1d.cuh", "csrc/x.hpp"), changes=(4, 3)).precision == ("fp8",)
+
+
+def test_a_security_fix_without_a_type_word_is_a_fix_and_issues_keep_issue_types():
+    got = c("[Security] Reject path traversal in LoRA adapter names", paths=("vllm/lora/utils.py",))
+    assert got.change_type == "fix" and got.rules[0] == "change_type:fix<-flags:security"
+    issue = c("loader", paths=(), kind="issue", body="The server crashed with a segfault.")
+    assert issue.change_type in load_taxonomy().issue_types

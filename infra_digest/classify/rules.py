@@ -146,7 +146,7 @@ def classify(item: ClassifyInput, taxonomy: Taxonomy | None = None) -> Labels:
         labels = tuple(sorted(tags[fname]))
         out[fname] = labels
         rules.extend(f"{fname}:{lab}<-{tags[fname][lab]}" for lab in labels)
-    if crule in tax.default_type_rules and ctype not in tax.fix_by_flags_types:
+    if kind != "issue" and crule in tax.default_type_rules and ctype not in tax.fix_by_flags_types:
         # no word of the title named a type: a change whose title or description says it fixes a crash or a
         # regression is a fix ("pick fa2 for X auto backend" whose description says the refactor made it slower)
         flags = collect_flags(tax.flag_rules, item, title, prefixes, "fix", tax.path_info, describe)
