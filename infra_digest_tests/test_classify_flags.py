@@ -81,8 +81,14 @@ def test_labels_prefixes_and_issue_bodies_set_flags():
     crash = c("[Bug]: Qwen3-VL outputs garbage", paths=(), kind="issue",
               body="RuntimeError: CUDA error: an illegal memory access was encountered")
     assert crash.flags == ("crash",)
-    # a commit's body (test plans, templates) is not read, except for a revert, which says why
-    assert c("[Bugfix] Tidy up the loader", body="this used to segfault").flags == ()
+    # a commit's body is read only in its description (before the test plan, results, checklist), for crash and
+    # regression; a revert's whole body is read, because it says why
+    assert c("[Bugfix] Tidy up the loader", body="## Test Plan\nthis used to segfault").flags == ()
+    assert c("[Bugfix] Tidy up the loader", body="<!-- this used to segfault -->").flags == ()
+    assert c("[Bugfix] Tidy up the loader", body="```\nSegmentation fault\n```").flags == ()
+    got = c("[Bugfix] Tidy up the loader", body="## \U0001F4CC Description\nThe loader used to segfault.\n")
+    assert got.flags == ("crash",) and "flags:crash<-body:crash-body" in got.rules
+    assert c("[Bugfix] Tidy up the loader", body="Release notes: Public release 26/06").flags == ()
     assert c('Revert "Use a new swizzle mode"', body="It made tests segfault.").flags == ("regression", "crash")
 
 
@@ -214,6 +220,31 @@ def test_platform_directories_in_a_cross_backend_refactor_do_not_tag():
     ("[Core] Reuse created spec tokens lists to mitigate GC cost", ("vllm/v1/spec_decode/eagle.py",), "perf"),
     ("[Kernels] Improve H200 Fused MoE Config", ("vllm/model_executor/layers/fused_moe/configs/E=8.json",), "perf"),
     ("Code format", ("deep_gemm/jit/compiler.py",), "refactor"),
+    ("Code format", ("tests/test_flash_mla.py",), "refactor"),  # formatting is refactor whatever it touches
+    ("Code lint", ("deep_gemm/jit/compiler.py",), "refactor"),
+    ("reformat Community Support section", ("README.md",), "docs"),  # formatting a README is docs
+    ("Fix TMA store bugs and code format", ("deep_gemm/include/deep_gemm/fp8_gemm.cuh",), "fix"),
+    ("Fix indent", ("deep_gemm/jit/compiler.py",), "refactor"),
+    ("Use swizzling instead of padding (#86)", ("deep_gemm/include/deep_gemm/fp8_gemm.cuh",), "perf"),
+    ("add gitignore for png and csv files in benchmark", (".gitignore",), "other"),  # a weak cue yields to meta files
+    ("Update install.sh", ("install.sh",), "build"),
+    ("Add CUDAGuard and device id assignment in sm100 dense fmha (#160)", ("csrc/sm100/fmha.cuh",), "fix"),
+    ("Add extra TMA checks", ("deep_gemm/jit_kernels/m_grouped_gemm.py",), "fix"),
+    ("Add a check option to the benchmark", ("benchmarks/x.py",), "feature"),
+    ("Add Deep-Dive Blog for the New Sparse Decoding Kernel on Hopper (#100)", ("docs/blog.md", "csrc/x.h"), "docs"),
+    ("Overlap TMA store", ("deep_gemm/include/deep_gemm/fp8_gemm.cuh",), "perf"),
+    ("Less stages for small shape K", ("deep_gemm/jit_kernels/gemm.py",), "perf"),
+    ("Use larger MMA shape (#227)", ("deep_gemm/include/deep_gemm/impls/sm100_fp8_mqa_logits.cuh",), "perf"),
+    ("Enable overlap scheduler for PD decode instances", ("python/sglang/srt/server_args.py",), "feature"),
+    ("Multiple updates and refactorings (#364)", ("csrc/apis/gemm.hpp",), "feature"),
+    ("Make various updates and fixes: (#164)", ("csrc/apis/gemm.hpp",), "feature"),
+    ("Add a missing `#pragma once`", ("deep_gemm/include/deep_gemm/scheduler.cuh",), "fix"),
+    ("add missing copyright", ("csrc/kernels/utils.h",), "other"),
+    ("Compatible with CUDA 13", ("csrc/sm100/kernel.cuh",), "fix"),
+    ("Update nvcc flag c++20", ("deep_gemm/jit/compiler.py",), "build"),
+    ("Add `DG_PRINT_AUTOTUNE` to README", ("README.md", "deep_gemm/jit/tuner.py"), "docs"),
+    ("replace c10 optional with std optional", ("csrc/flash_api.cpp",), "refactor"),
+    ("Use CUDA runtime API to get device prop instead of ATen", ("csrc/utils.hpp",), "refactor"),
     ("[CI] fix flaky test", ("tests/test_x.py",), "test"),  # [CI] is a process marker: only tests changed
     ("[CI] fix flaky test", ("tests/test_x.py", ".buildkite/test-pipeline.yaml"), "ci"),
     ("[Bugfix][CI] Fix flaky test_function_calling", ("tests/entrypoints/test_x.py",), "test"),
@@ -254,3 +285,148 @@ def test_classify_stays_linear_with_flags_and_merges():
     got = classify(ClassifyInput("commit", "Merge branch 'x' into 'main'", merged=merged, is_merge=True,
                                  paths=tuple(f"csrc/sm90_{i}.cu" for i in range(5000))))
     assert got.flags == ("crash",) and got.change_type == "fix"
+
+
+def test_a_squash_body_lists_the_titles_it_brings():
+    body = "* [wip] refactor: compile to .cubin\n\n* feat: drop support for CUDA<12.3\n\n* doc: update README\n"
+    got = c("Refactor JIT compilation (+NVRTC support) (#94)", paths=("deep_gemm/jit/compiler.py",), body=body)
+    assert got.flags == ("breaking",) and "flags:breaking<-squash:drop-support" in got.rules
+    drop = c("Multiple updates and refactorings (#364)", paths=("csrc/apis/gemm.hpp",), body="* Public release 26/06\n\n* Minor fix")
+    assert drop.flags == ("release",) and "flags:release<-squash:release" in drop.rules
+    # crash, regression and default-change are not taken from squashed titles (a PR fixing its own earlier commit)
+    assert c("Add a kernel", body="* Add a kernel\n\n* fix crash\n\n* Always use STSMx2").flags == ()
+    # a bullet inside a sentence is no squashed title
+    assert c("Add a kernel", body="We now * drop support for CUDA<12.3").flags == ()
+
+
+def test_drop_support_is_breaking_even_in_a_docs_change():
+    got = c("Drop support for CUDA <12.8", paths=("README.md",))
+    assert got.change_type == "docs" and got.flags == ("breaking",)
+    assert c("Remove the --foo flag from the docs", paths=("docs/usage.md",)).flags == ()
+
+
+@pytest.mark.parametrize("title,body,flag", [
+    ("[gRPC] Fix scheduler startup broken by context parallel refactor (#18933)", "", "regression"),
+    ("pick fa2 for BatchDecodeWithPagedKVCacheWrapper auto backend (#2530)", "", "default-change"),
+    ("Enable fa3 PDL by compiling it with corresponding flags (#18756)", "", "default-change"),
+    ("Change the order of grid dim in bwd convert kernel to avoid overlimit when sequence length is very large", "", "crash"),
+])
+def test_more_flag_shapes(title, body, flag):
+    assert flag in c(title, body=body).flags
+
+
+def test_a_default_typed_change_whose_description_names_a_regression_is_a_fix():
+    body = ("## Description\n\nX used to select fa2, but now selects fa3 on Hopper due to the refactoring to use "
+            "determine_attention_backend, which is slower.\n\n## Tests\n- [x] done\n")
+    got = c("pick fa2 for BatchDecodeWithPagedKVCacheWrapper auto backend (#2530)", paths=("flashinfer/decode.py",), body=body)
+    assert got.change_type == "fix" and got.rules[0] == "change_type:fix<-flags:regression"
+    assert set(got.flags) == {"default-change", "regression"}
+    assert got.hardware == ("nvidia-hopper",) and got.rules[1].startswith("hardware:nvidia-hopper<-body:")
+    # without such a description the default stays
+    assert c("pick fa2 for X auto backend", paths=("flashinfer/decode.py",)).change_type == "feature"
+
+
+def test_hardware_from_the_description_only_when_it_names_one_and_nothing_else_does():
+    one = c("Fix launch config in allreduce fusion", paths=("include/x.cuh",), body="On SM100/B300 the launcher picks 7.")
+    assert one.hardware == ("nvidia-blackwell",) and "hardware:nvidia-blackwell<-body:sm100" in one.rules
+    several = c("Remove compute capability restrictions", paths=("flashinfer/x.py",), body="Works on SM80, SM90 and SM100.")
+    assert several.hardware == ()
+    titled = c("[ROCm] Fix the rotary kernel", paths=("x.py",), body="Also seen on H100.")
+    assert titled.hardware == ("amd",)
+    in_results = c("Fix launch config", paths=("x.py",), body="Fix it.\n\n## Test Results\nH100: ok\n")
+    assert in_results.hardware == ()
+    env = c("[Bug]: wrong output", paths=(), kind="issue", body="### Your current environment\nGPU: H100\n")
+    assert env.hardware == ()
+
+
+def test_a_hardware_named_in_the_title_is_the_answer():
+    paths = ("csrc/sm90/sparse_decode.cu", "csrc/sm90/sparse_prefill.cu", "csrc/sm100/moved.cu")
+    got = c("Reorganize files and add sparse prefill/decoding kernels on hopper", paths=paths, changes=(300, 300, 0))
+    assert got.hardware == ("nvidia-hopper",)
+    assert c("Enable fa3 PDL", paths=("sgl-kernel/CMakeLists.txt",)).hardware == ("nvidia-hopper",)
+    assert c("Use fa2 by default", paths=("x.py",)).hardware == ()
+
+
+def test_docs_about_a_platform_get_its_hardware():
+    got = c("Rename deep dive blog", paths=("docs/20250929-hopper-fp8-sparse-deep-dive.md",))
+    assert got.change_type == "docs" and got.hardware == ("nvidia-hopper",) and got.precision == ()
+    assert c("[Doc] Fix typo", paths=("docs/features/quantization/fp8.md",)).precision == ()
+    # a docs file beside code tags nothing by itself
+    assert c("Add a kernel", paths=("docs/hopper.md", "x/kernel.py"), changes=(5, 50)).hardware == ()
+
+
+def test_a_merge_counts_the_titles_that_name_a_type():
+    files = ("deep_gemm/include/deep_gemm/fp8_gemm.cuh", "deep_gemm/jit/compiler.py")
+    got = classify(ClassifyInput("commit", "Merge pull request #78 from deepseek-ai/tma-3d-padding", paths=files,
+                                 is_merge=True, merged=("Add `DG_NVCC_OVERRIDE_CPP_STANDARD`", "Use `c++20`",
+                                                        "Solve STSM bank conflict via padding and 3D TMA")))
+    # "Use `c++20`" names no type (the files would make it a feature): a weak feature and a perf title tie, perf wins
+    assert got.change_type == "perf" and got.rules[0] == "change_type:perf<-merge:title:perf-strong"
+    inner = classify(ClassifyInput("commit", "Merge pull request #98 from deepseek-ai/open-source-h",
+                                   paths=("csrc/sm90/decode.cu",), is_merge=True,
+                                   merged=("Merge remote-tracking branch 'github/main' into open-source-h",
+                                           "Fill in link to DSv3.2 paper")))
+    assert inner.change_type == "feature"  # a brought merge's own title names nothing
+
+
+def test_a_merge_weighs_its_files_by_their_changed_lines():
+    paths = ("deep_gemm/include/deep_gemm/fp8_gemm.cuh", "deep_gemm/include/deep_gemm/tma_utils.cuh",
+             "deep_gemm/jit_kernels/gemm.py", "deep_gemm/jit_kernels/m_grouped_gemm.py", "indexing/main.cu")
+    got = classify(ClassifyInput("commit", "Merge pull request #83 from deepseek-ai/tma-1d-store", paths=paths,
+                                 changes=(174, 21, 3, 3, 3), is_merge=True, merged=("Use 1D TMA store", "OOB bugs fixed")))
+    assert got.precision == ("fp8",) and "precision:fp8<-merge:path-main:fp8" in got.rules  # the main file, by lines
+
+
+def test_a_merge_also_reads_its_branch_name_beside_the_commits_it_brings():
+    files = ("csrc/flash_api.cpp", "csrc/flash_fwd_mla_fp16_sm90.cu", "csrc/flash_fwd_mla_kernel.h")
+    got = classify(ClassifyInput("commit", "Merge pull request #32 from sijiac/fp16-support", paths=files,
+                                 changes=(16, 3, 76), is_merge=True, merged=("Style fix",)))
+    assert got.change_type == "feature" and got.precision == ("fp16-bf16",)
+    # a default branch name adds nothing
+    main = classify(ClassifyInput("commit", "Merge pull request #65 from someone/main", paths=("x.py",),
+                                  is_merge=True, merged=("Style fix",)))
+    assert main.change_type == "refactor"
+
+
+def test_a_branch_name_that_names_a_type_decides_the_merge():
+    merged = ("Update README", "Fix indent", "Refactor M repetition with loops", "Clean up config heuristics",
+              "Remove unused x256 WGMMA", "Larger block N candidates")
+    got = classify(ClassifyInput("commit", "Merge pull request #81 from deepseek-ai/blocktile-256x128",
+                                 paths=("deep_gemm/include/deep_gemm/fp8_gemm.cuh",), is_merge=True, merged=merged))
+    assert got.change_type == "perf" and got.rules[0] == "change_type:perf<-merge:title:perf-kernel"
+    silent = classify(ClassifyInput("commit", "Merge pull request #83 from deepseek-ai/tma-1d-store",
+                                    paths=("deep_gemm/include/deep_gemm/fp8_gemm.cuh",), is_merge=True,
+                                    merged=("Use 1D TMA store", "OOB bugs fixed")))
+    assert silent.change_type == "fix"  # "tma 1d store" names no type: the commits decide
+
+
+@pytest.mark.parametrize("title,paths,expected", [
+    ("chore: Build and store bdist wheels (#181)", (".github/workflows/build.yml", "setup.py", "deep_gemm/__init__.py"), "build"),
+    ("Updated submodules to use https:// vs git@ (#129)", (), "build"),
+])
+def test_packaging_titles_are_build(title, paths, expected):
+    assert c(title, paths=paths).change_type == expected
+
+
+def test_a_change_across_dtype_variants_takes_its_precision_only_from_many_kernels():
+    base = "deep_gemm/include/deep_gemm/impls/"
+    compat = c("Compatible with CUDA 13", paths=(f"{base}sm100_bf16_gemm.cuh", f"{base}sm100_fp8_gemm_1d1d.cuh",
+                                              f"{base}sm100_fp8_gemm_1d2d.cuh", "csrc/jit/device_runtime.hpp"),
+               changes=(7, 4, 2, 3))
+    assert compat.precision == ()
+    tmem = c("Fix sync issue of TMEM alloc/dealloc (#292)", changes=(14, 1, 14),
+             paths=(f"{base}sm100_bf16_gemm.cuh", f"{base}sm100_bmk_bnk_mn.cuh", f"{base}sm100_fp8_gemm_1d1d.cuh"))
+    assert tmem.precision == ()
+    drop = c("Multiple updates and refactorings (#231)", changes=(289, 150, 244, 94, 30),
+             paths=(f"{base}sm100_bf16_gemm.cuh", f"{base}sm100_fp8_gemm_1d1d.cuh", f"{base}sm100_fp8_gemm_1d2d.cuh",
+                    f"{base}sm90_fp8_gemm_1d1d.cuh", f"{base}sm90_fp8_gemm_1d2d.cuh"))
+    assert drop.precision == ("fp8",) and "precision:fp8<-path-kernels:fp8" in drop.rules
+    # without another dtype beside it, the share rule stands
+    assert c("Tweak", paths=(f"{base}sm100_fp8_gemm_1d1d.cuh", "csrc/x.hpp"), changes=(4, 3)).precision == ("fp8",)
+
+
+def test_a_security_fix_without_a_type_word_is_a_fix_and_issues_keep_issue_types():
+    got = c("[Security] Reject path traversal in LoRA adapter names", paths=("vllm/lora/utils.py",))
+    assert got.change_type == "fix" and got.rules[0] == "change_type:fix<-flags:security"
+    issue = c("loader", paths=(), kind="issue", body="The server crashed with a segfault.")
+    assert issue.change_type in load_taxonomy().issue_types

@@ -73,7 +73,8 @@ def title_cue(tax: Taxonomy, rest: str, excluded: frozenset[str] = frozenset()) 
         obj = _object_type(tax, masked, head_m.end())
         if obj and obj != head.type and obj not in excluded:
             return obj, f"title:{head.id}+{obj}", False
-    overridable = head.type in tax.paths_override_cues or head.strength <= 1
+    # 2: a weak cue, which any agreeing files overrule (meta files too); 1: a type the files overrule; 0: neither
+    overridable = 2 if head.strength <= 1 else int(head.type in tax.paths_override_cues)
     return head.type, f"title:{head.id}", overridable
 
 
@@ -102,6 +103,7 @@ def commit_type(tax: Taxonomy, item: ClassifyInput, prefixes: list[Prefix], rest
     decided = _commit_type(tax, item, prefixes, rest)
     typ, rule = decided
     kept = any(rule == f"prefix:{p.raw}" and p.key in tax.area_keep_prefixes for p in prefixes)
+    kept = kept or tax.area_keep_cues.get(rule) is not None and paths_category(tax, item.paths) in tax.area_keep_cues[rule]
     if typ in tax.area_over_types and not rule.startswith("path:") and not kept:
         pathcat = paths_category(tax, item.paths)
         if pathcat in tax.area_over_types_areas and pathcat != typ:  # an area prefix ("[CI]") is not in area_over_types
@@ -141,7 +143,7 @@ def _commit_type(tax: Taxonomy, item: ClassifyInput, prefixes: list[Prefix], res
     cue = title_cue(tax, rest, excluded)
     if cue:
         typ, rid, overridable = cue
-        if overridable and pathcat and pathcat != "other" and pathcat != typ:
+        if overridable and pathcat and (pathcat != "other" or overridable == 2) and pathcat != typ:
             return pathcat, f"path:{pathcat}"
         return typ, rid
     for lab in item.labels:

@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+import re
+
 from .inputs import ClassifyInput
 from .matching import TAG_FIELDS
 from .prefixes import Prefix
 from .taxonomy import Taxonomy, norm_key
 
-__all__ = ["collect_tags"]
+__all__ = ["collect_tags", "body_description"]
+
+_CODE_BLOCK = re.compile(r"```[^`]*(?:`(?!``)[^`]*)*(?:```|$)|<!--(?:[^-]|-(?!->))*(?:-->|$)")
 
 
-def collect_tags(tax: Taxonomy, item: ClassifyInput, title: str, prefixes: list[Prefix]) -> dict[str, dict[str, str]]:
+def body_description(tax: Taxonomy, body: str) -> str:
+    """The description part of a body: its first `max_chars` characters, up to the first test plan, results,
+    environment or checklist section (see ``body_tags``), with code blocks and HTML comments removed."""
+    text = body[:tax.body_tag_chars]
+    text = _CODE_BLOCK.sub(" ", text)
+    if tax.body_tag_cut is not None:
+        m = tax.body_tag_cut.search(text)
+        if m:
+            text = text[:m.start()]
+    return text if text.strip() else ""
+
+
+def collect_tags(tax: Taxonomy, item: ClassifyInput, title: str, prefixes: list[Prefix],
+                 describe=None) -> dict[str, dict[str, str]]:
     """field -> {label: rule id} for every tag the item carries."""
     found: dict[str, dict[str, str]] = {f: {} for f in TAG_FIELDS}
     weak: dict[str, dict[str, str]] = {f: {} for f in TAG_FIELDS}
@@ -44,6 +61,7 @@ def collect_tags(tax: Taxonomy, item: ClassifyInput, title: str, prefixes: list[
     # 3. paths: a label must be carried by >= path_share of the relevant files (not tests, docs, CI).  Hardware
     # and precision: never from test, docs, CI or benchmark files alone; else also from the files that carry
     # the change (see _weighted_path_tags).  Topics and models fall back to all files.
+    named = {f for f in tax.title_named_fields if found[f]}  # fields the title or a label answered
     if item.paths:
         infos = [tax.path_info(p) for p in item.paths]
         ignores = tax.path_share_ignores
@@ -68,10 +86,16 @@ def collect_tags(tax: Taxonomy, item: ClassifyInput, title: str, prefixes: list[
                     entry[2] = False
         if not n_rel:  # only tests / docs / CI files: topics and models from all of them
             n_rel = len(infos)
+            # docs about a platform ("docs/hopper-fp8-sparse-deep-dive.md") name its hardware and precision
+            cats = {info.category for info in infos} - {"meta"}
+            docs_only = cats == {"docs"} and bool(tax.path_docs_fields)
+            if docs_only:
+                n_code = sum(1 for info in infos if info.category == "docs")
             for info in infos:
                 seen = set()
                 for fname, label, alias, w in info.tags:
-                    if (fname, label) in seen or fname in strict:
+                    if (fname, label) in seen or (fname in strict and not (docs_only and fname in tax.path_docs_fields
+                                                                             and info.category == "docs")):
                         continue
                     seen.add((fname, label))
                     entry = counts.setdefault((fname, label), [0, alias, w])
@@ -79,9 +103,28 @@ def collect_tags(tax: Taxonomy, item: ClassifyInput, title: str, prefixes: list[
                     if not w:
                         entry[2] = False
         weighted: dict | None = None  # computed when a hardware/precision tag misses the share
+        # code files of other dtype variants changed beside the precision-named ones (sm100_bf16_gemm.cuh next to
+        # sm100_fp8_gemm.cuh): the change runs across variants, so only many kernel sources name its precision
+        cross = None
         for (fname, label), (cnt, alias, w) in sorted(counts.items()):
             n = n_code if fname in strict else n_rel
             share = tax.path_share_topics if fname == "topics" else tax.path_share
+            if fname in named and label not in found[fname]:
+                continue  # the title names the hardware: a path of another one is a side change (a move, a shared file)
+            if fname == "precision" and tax.path_dtype_siblings is not None and not found[fname]:
+                if cross is None:
+                    cross = any(info.category == "source" and not info.untagged
+                                and tax.path_dtype_siblings.search(p) for p, info in zip(item.paths, infos))
+                if cross:
+                    pw = tax.path_weights
+                    kern = pw["kernel_files"] if pw else None
+                    nk = sum(1 for k, (p, info) in enumerate(zip(item.paths, infos))
+                             if kern is not None and kern.search(p) and info.category == "source" and not info.untagged
+                             and not (lines and lines[k] == 0)
+                             and any(t[0] == fname and t[1] == label for t in info.tags))
+                    if pw and nk >= pw["min_kernel_files"]:
+                        add(fname, label, f"path-kernels:{alias}", w)
+                    continue
             if n and cnt / n >= share:
                 add(fname, label, f"path:{alias}", w)
                 continue
@@ -91,14 +134,29 @@ def collect_tags(tax: Taxonomy, item: ClassifyInput, title: str, prefixes: list[
                 weighted = _weighted_path_tags(tax, item, infos)
             if (fname, label) in weighted:
                 add(fname, label, weighted[(fname, label)], w)
-    # 4. weak evidence survives unless a suppressing label was found
+    # 4. the body's description, for a field the title, labels and paths left empty: one label named, strongly
+    if item.body and tax.body_tag_fields:
+        todo = [f for f in TAG_FIELDS if f in tax.body_tag_fields and not found[f] and not weak[f]]
+        if todo:
+            text = describe(item.body) if describe is not None else body_description(tax, item.body)
+            for fname in (todo if text else ()):
+                hits: dict[str, str] = {}
+                for m in tax.candidates("title", text):
+                    if m.field == fname:
+                        alias, w = m.match("title", text)
+                        if alias and not w:
+                            hits[m.label] = alias
+                if len(hits) == 1:
+                    (label, alias), = hits.items()
+                    add(fname, label, f"body:{alias}")
+    # 5. weak evidence survives unless a suppressing label was found
     for fname in TAG_FIELDS:
         by_label = tax.matchers[fname]
         for label, rule in weak[fname].items():
             if any(s in found[fname] for s in by_label[label].suppressed_by):
                 continue
             found[fname][label] = rule
-    # 5. a precision named in the title/labels implies a topic (taxonomy-configured)
+    # 6. a precision named in the title/labels implies a topic (taxonomy-configured)
     for prec, topic in tax.precision_implies_topic.items():
         rule = found["precision"].get(prec)
         if rule and not rule.startswith("path:") and topic not in found["topics"]:

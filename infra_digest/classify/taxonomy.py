@@ -118,6 +118,8 @@ class Taxonomy:
         self.area_over_types = frozenset(data.get("area_over_types") or ())
         self.area_over_types_areas = frozenset(data.get("area_over_types_areas") or ())
         self.area_keep_prefixes = frozenset(norm_key(k) for k in data.get("area_over_types_keep_prefixes") or ())
+        self.area_keep_cues = {f"title:{c}": frozenset(areas)
+                               for c, areas in (data.get("area_over_types_keep_cues") or {}).items()}
         self.area_needs_files = {t: frozenset(c) for t, c in (data.get("area_needs_files") or {}).items()}
         mg = data.get("merges") or {}
         self.merge_title = re.compile(mg["title"], re.I) if mg.get("title") else None
@@ -184,10 +186,31 @@ class Taxonomy:
             "kernel_files": _alternation(pw.get("kernel_files") or []),
             "min_kernel_files": int(pw.get("min_kernel_files", 1_000_000)),
         } if pw else None
+        dt = data.get("fix_by_flags") or {}
+        self.default_type_rules = frozenset(dt.get("when_rule") or ())
+        self.fix_by_flags = tuple(dt.get("flags") or ())
+        self.fix_by_flags_types = frozenset(dt.get("not_for_types") or ())
+        sib = data.get("path_dtype_siblings")
+        self.path_dtype_siblings = re.compile(sib, re.I) if sib else None
+        self.path_docs_fields = frozenset(data.get("path_docs_fields") or ())
+        self.title_named_fields = frozenset(data.get("title_named_fields") or ())
+        bt = data.get("body_tags") or {}
+        self.body_tag_fields = frozenset(bt.get("fields") or ())
+        self.body_tag_chars = int(bt.get("max_chars", 4000))
+        sec, trail = bt.get("sections"), bt.get("trailers")
+        cut = []
+        if sec:  # a heading line, or a line "<section>:" / "<section>" alone
+            cut.append(rf"^[ \t]*(?:#+|\*\*|<summary>)[^\w\n]{{0,8}}(?:{sec})\b")
+            cut.append(rf"^[ \t]*(?:{sec})[ \t]*(?:\*\*)?[ \t]*(?::|$)")
+        if trail:
+            cut.append(rf"^[ \t]*(?:{trail})\b")
+        self.body_tag_cut = re.compile("|".join(cut), re.I | re.M) if cut else None
         # -- flags ------------------------------------------------------------------
         from .flags import FlagRules  # noqa: PLC0415  (flags.py imports this module's helpers)
 
         self.flag_rules = FlagRules(data.get("flags") or {})
+        self.flag_rules.configure_squash(data.get("flags_from_squash"))
+        self.flag_rules.configure_description(data.get("flags_from_description"))
         # per-instance cache of path analyses (paths repeat a lot across a year of commits)
         self._path_cache: dict[str, PathInfo] = {}
 
