@@ -14,7 +14,6 @@ import sys
 import threading
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from infra_digest.demo.builders import commit, issue, write_replay
