@@ -119,3 +119,49 @@ def test_github_source_is_built_from_the_settings(tmp_path: Path):
     assert res["llm"].day_deadline_seconds == 15 and res["report"].web_origin == "https://ghe.example.com"
     off = resources_for(Settings.from_env({}, source="github", db=str(tmp_path / "h.duckdb")))["source"].build(conf.db)
     assert not off.releases and not off.hot
+
+
+def test_llm_failure_fails_the_run_after_writing_a_report_that_says_so(workdir: Path, replay_dir: Path, monkeypatch, capsys):
+    monkeypatch.setenv("INFRA_DIGEST_LLM_MODEL", "openai/some-model")
+    monkeypatch.setenv("INFRA_DIGEST_LLM_API_BASE", f"http://127.0.0.1:{_closed_port()}/v1")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("INFRA_DIGEST_LLM_DAY_DEADLINE", "20")
+    assert run_cli("run", "--date", DAY, "--source", f"replay:{replay_dir}", "--db", "h.duckdb", "--out", "out", "--lang", "en") == 1
+    err = capsys.readouterr().err
+    assert "the LLM failed" in err and f"{DAY}/en" in err
+    md = (workdir / "out" / f"{DAY}.en.md").read_text()
+    assert "LLM failed" in md and "no LLM" not in md
+    with duckdb.connect("h.duckdb", read_only=True) as conn:
+        assert conn.execute("SELECT stats->>'llm_status' FROM report.daily").fetchall() == [("failed",)]
+    from infra_digest.defs.checks import report_checks
+    from infra_digest.defs.resources import ReportResource, StorageResource
+
+    # the asset check says it too (direct invocation of the real check over the history)
+    results = {r.check_name: r for r in report_checks(storage=StorageResource(db_path="h.duckdb"),
+                                                      report=ReportResource(langs=["en"], out_dir="out"))}
+    assert results["llm_answered"].passed is False
+
+    # the run-failure sensor alerts the `alerts: true` subscriptions once per failed run, with its cause
+    from infra_digest.defs.instance import instance_for
+    from infra_digest.defs.publish import run_failure_alerts
+    from infra_digest.defs.resources import PublishResource
+
+    with WebhookServer() as srv, instance_for("h.duckdb") as instance:
+        subs = workdir / "ops.yaml"
+        subs.write_text(textwrap.dedent(f"""
+            subscriptions:
+              - name: ops
+                to: json://{srv.host}/json/ops
+                alerts: true
+            """), encoding="utf-8")
+        run = next(r for r in instance.get_runs() if r.status == dg.DagsterRunStatus.FAILURE)
+        event = next(e for e in instance.all_logs(run.run_id) if e.dagster_event and
+                     e.dagster_event.event_type == dg.DagsterEventType.RUN_FAILURE).dagster_event
+        for _ in range(2):
+            ctx = dg.build_run_status_sensor_context(
+                sensor_name="run_failure_alerts", dagster_event=event, dagster_instance=instance, dagster_run=run,
+                resources={"storage": StorageResource(db_path="h.duckdb"), "publish": PublishResource(subscriptions=str(subs))},
+            ).for_run_failure()
+            run_failure_alerts(ctx)
+        got = srv.received("/json/ops")
+        assert len(got) == 1 and "LLM failed" in str(got[0])
