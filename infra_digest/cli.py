@@ -578,7 +578,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except UsageError as exc:
+    except (UsageError, settings.SettingsError) as exc:  # a variable of the wrong type is bad input too
         print(f"infra-digest: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -157,7 +157,8 @@ class Settings:
     celery_backend: str = DEFAULT_CELERY_BACKEND
     celery_include: tuple[str, ...] = (DEFAULT_CELERY_INCLUDE,)
     celery_queue: str = DEFAULT_CELERY_QUEUE
-    site_dir: str | None = None  # None: runs do not build the site (`infra-digest site` defaults to DEFAULT_SITE_DIR)
+    site_dir: str = DEFAULT_SITE_DIR
+    publish_site: bool = False  # runs (the report job) also build the site: INFRA_DIGEST_SITE_DIR or site_dir was given
     site_url: str | None = None
     subscriptions: str | None = None  # None: runs deliver nothing
     github_web_origin: str | None = None  # None: derived from github_api_url (see web_origin)
@@ -201,7 +202,8 @@ class Settings:
             "celery_backend": get(ENV_CELERY_BACKEND, DEFAULT_CELERY_BACKEND),
             "celery_include": tuple(m.strip() for m in include.split(",") if m.strip()),
             "celery_queue": get(ENV_CELERY_QUEUE, DEFAULT_CELERY_QUEUE),
-            "site_dir": get(ENV_SITE_DIR),
+            "site_dir": get(ENV_SITE_DIR, DEFAULT_SITE_DIR),
+            "publish_site": get(ENV_SITE_DIR) is not None or overrides.get("site_dir") is not None,
             "site_url": get(ENV_SITE_URL),
             "subscriptions": get(ENV_SUBSCRIPTIONS),
             "github_web_origin": get(ENV_GITHUB_WEB_ORIGIN),
@@ -226,9 +228,10 @@ class Settings:
             if get(ENV_REPORTS_DIR) is None and overrides.get("reports_dir") is None:
                 values["reports_dir"] = DEMO_REPORTS_DIR
             # nor publishes the invented rows: no site, no delivery unless the command asks for them
-            for name in ("site_dir", "subscriptions"):
-                if overrides.get(name) is None:
-                    values[name] = None
+            if overrides.get("site_dir") is None:
+                values["publish_site"] = False
+            if overrides.get("subscriptions") is None:
+                values["subscriptions"] = None
         return cls(**values)  # type: ignore[arg-type]
 
     @property

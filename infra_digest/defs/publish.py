@@ -28,7 +28,7 @@ SENSOR_DB_WAIT_SECONDS = 20.0
 
 def publish_keys(conf: settings.Settings) -> list[dg.AssetKey]:
     """The publishing assets the report job (so `infra-digest run` and the schedule) materializes."""
-    return [k for k, on in ((SITE, conf.site_dir), (DELIVERIES, conf.subscriptions)) if on]
+    return [k for k, on in ((SITE, conf.publish_site), (DELIVERIES, conf.subscriptions)) if on]
 
 
 def _days(context: dg.AssetExecutionContext) -> list[dt.date]:
@@ -79,7 +79,7 @@ def _build(daily: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
         from infra_digest.site.asset import materialize_site
 
         guard(context, storage.db_path)
-        out_dir = publish.site_dir or settings.DEFAULT_SITE_DIR
+        out_dir = publish.site_dir
         with storage.connect(read_only=True) as conn:
             stats = materialize_site(conn, out_dir, base_url=publish.site_url, subscriptions_file=publish.subscriptions)
         context.log.info(f"site: {stats}")

@@ -119,10 +119,11 @@ class ReportResource(dg.ConfigurableResource):
 
 
 class PublishResource(dg.ConfigurableResource):
-    """Where the archive site goes and who gets the deliveries. None: the report job leaves that asset out (and a
-    manual materialization of ``site`` builds into ``settings.DEFAULT_SITE_DIR``; of ``deliveries`` sends nothing)."""
+    """Where the archive site goes and who gets the deliveries. The report job includes ``site`` only when a site
+    folder was configured and ``deliveries`` only with a subscriptions file (``defs.publish.publish_keys``); a manual
+    materialization of ``deliveries`` without one sends nothing."""
 
-    site_dir: str | None = None
+    site_dir: str = settings.DEFAULT_SITE_DIR
     site_url: str | None = None  # where the site is served: absolute feed links, "more" links in messages
     subscriptions: str | None = None  # the subscriptions YAML file
 
