@@ -64,7 +64,9 @@ def generate(out: Path, days: int, start: dt.date, seed: int) -> tuple[int, int]
                         + "gives the wrong result. " * rnd.randint(1, 20))
                 issues.append((str(day), repo, issue(repo, number[repo], title, login=rnd.choice(AUTHORS), created_at=stamp,
                                                      body=body, labels=[rnd.choice(["bug", "feature request", "ci-failure", "usage"])])))
-    write_replay(out, commits, issues)
+    # every watched repository of every day is recorded (an absent folder would mean "not recorded")
+    recorded = [(str(start + dt.timedelta(days=d)), repo) for d in range(days) for repo in VOLUME]
+    write_replay(out, commits, issues, recorded=recorded)
     return len(commits), len(issues)
 
 

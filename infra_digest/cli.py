@@ -211,6 +211,13 @@ class _Progress(logging.Handler):
 
 def _settings(args: argparse.Namespace, **extra: object) -> settings.Settings:
     """The one Settings of this command: the environment, with the command's options on top."""
+    try:
+        return _from_env(args, **extra)
+    except settings.SettingsError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _from_env(args: argparse.Namespace, **extra: object) -> settings.Settings:
     return settings.Settings.from_env(demo_world=args.command == "run", db=getattr(args, "db", None), reports_dir=getattr(args, "out", None),
                                       source=getattr(args, "source", None), lang=getattr(args, "lang", None),
                                       record_dir=getattr(args, "record", None), **extra)
@@ -451,16 +458,52 @@ def cmd_sql(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def report_file_problems(rows, default_out: str | Path) -> list[tuple]:
+    """(day, lang, path, why) of every report file that is missing or differs from ``report.daily`` (rows of day,
+    lang, markdown, html, stats). The folder is the one the report asset recorded in the row's stats
+    (``files_dir``), else ``default_out``."""
+    import json
+
+    from infra_digest.pipeline.report import EXTENSIONS, report_path
+
+    out = []
+    for day, lang, markdown, html, stats in rows:
+        try:
+            folder = (json.loads(stats) if isinstance(stats, str) else stats or {}).get("files_dir") or default_out
+        except (ValueError, AttributeError):
+            folder = default_out
+        for ext, text in zip(EXTENSIONS, (markdown, html)):
+            path = report_path(folder, day, lang, ext)
+            try:
+                data = path.read_bytes()
+            except FileNotFoundError:
+                out.append((day, lang, path, "missing"))
+                continue
+            except OSError as exc:
+                out.append((day, lang, path, f"unreadable ({exc.strerror or exc})"))
+                continue
+            if data != text.encode("utf-8"):
+                out.append((day, lang, path, "differs from report.daily"))
+    return out
+
+
 def cmd_status(args: argparse.Namespace) -> int:
-    """Say loudly which days are missing a report, have a report older than their data, or failed to fetch."""
+    """Say loudly which days are missing a report, have a report older than their data, failed to fetch, have report
+    files that do not match the history, or a delivery that failed."""
+    from infra_digest.deliver.run import failed_deliveries
     from infra_digest.storage.db import DatabaseBusyError, connect, query_text
 
-    db = _settings(args).db
+    conf = _settings(args)
+    db = conf.db
     try:
         with connect(db, read_only=True, wait_seconds=args.wait) as conn:
             stale = conn.execute(query_text("11_days_without_fresh_report")).fetchall()
             failed = conn.execute(f"SELECT day, repo, error FROM ({query_text('10_fetch_problems')})").fetchall()
             days, last = conn.execute("SELECT count(DISTINCT day), max(day) FROM report.daily").fetchone()
+            files = report_file_problems(
+                conn.execute("SELECT day, lang, markdown, html, stats FROM report.daily ORDER BY day, lang").fetchall(),
+                conf.reports_dir)
+            undelivered = failed_deliveries(conn)
     except (FileNotFoundError, DatabaseBusyError) as exc:
         print(f"infra-digest: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -470,9 +513,14 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"{day}  {lang or 'every language'}: {why}; refresh with: {refresh}")
     for day, repo, error in failed:
         print(f"{day}  {repo}: fetch failed: {visible(error)}; retry with: infra-digest run --date {day}{db_opt}")
-    if stale or failed:
+    for day, lang, path, why in files:
+        print(f"{day}  {lang}: report file {visible(path)} {why}; rewrite with: infra-digest run --date {day} --lang {lang}{db_opt}")
+    for sub, period, channel, error, *_ in undelivered:
+        print(f"{visible(sub)} [{visible(period)}] {visible(channel)}: {visible(error)}")
+    if stale or failed or files or undelivered:
         print(f"infra-digest: {len(stale)} report(s) missing or older than their data, {len(failed)} failed "
-              "repository-day(s)", file=sys.stderr)
+              f"repository-day(s), {len(files)} report file(s) missing or different, {len(undelivered)} failed "
+              "deliveries", file=sys.stderr)
         return EXIT_FAILED
     print(f"ok: {days} day(s) reported, latest {last}, every one up to date")
     return EXIT_OK
@@ -510,8 +558,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     st = sub.add_parser("status", help="list days whose report is missing or older than their data, and failed fetches")
     st.add_argument("--db", help=f"DuckDB history file (default ${settings.ENV_DB} or {settings.DEFAULT_DB})")
+    st.add_argument("--out", help=f"report folder of reports whose folder was not recorded (default ${settings.ENV_REPORTS_DIR} "
+                                  f"or {settings.DEFAULT_REPORTS_DIR})")
     st.add_argument("--wait", type=float, default=30.0, help="seconds to wait while a run holds the database")
     st.set_defaults(func=cmd_status)
+
+    from infra_digest.deliver.cli import add_deliver_arguments
+    from infra_digest.site.cli import add_site_arguments
+
+    add_site_arguments(sub.add_parser("site", help="build the static archive site from the history (pages, Atom feeds, search)"))
+    add_deliver_arguments(sub.add_parser("deliver", help="send each subscription's message for the period ending on a day, exactly once"))
 
     cl = sub.add_parser("classify", help="classify GitHub objects: JSON Lines on stdin -> labels as JSON Lines on stdout")
     cl.set_defaults(func=cmd_classify)
@@ -522,7 +578,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except UsageError as exc:
+    except (UsageError, settings.SettingsError) as exc:  # a variable of the wrong type is bad input too
         print(f"infra-digest: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

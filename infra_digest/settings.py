@@ -55,6 +55,23 @@ ENV_GITHUB_TOKEN = "GITHUB_TOKEN"
 ENV_GITHUB_API_URL = "GITHUB_API_URL"
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
 
+# The GitHub web origin reports may link into (default https://github.com; an Enterprise host's web origin)
+ENV_GITHUB_WEB_ORIGIN = "INFRA_DIGEST_GITHUB_WEB_ORIGIN"
+# GitHub client deadlines (seconds): each connect/read, one whole request, a run's fetching, one rate-limit wait
+ENV_GITHUB_TIMEOUT = "INFRA_DIGEST_GITHUB_TIMEOUT"
+DEFAULT_GITHUB_TIMEOUT = 30.0
+ENV_GITHUB_REQUEST_DEADLINE = "INFRA_DIGEST_GITHUB_REQUEST_DEADLINE"
+DEFAULT_GITHUB_REQUEST_DEADLINE = 120.0
+ENV_FETCH_BUDGET = "INFRA_DIGEST_FETCH_BUDGET"
+DEFAULT_FETCH_BUDGET = 10800.0
+ENV_GITHUB_MAX_RATE_LIMIT_WAIT = "INFRA_DIGEST_GITHUB_MAX_RATE_LIMIT_WAIT"
+DEFAULT_GITHUB_MAX_RATE_LIMIT_WAIT = 900.0
+# Beyond commits (issue 17), off by default (each costs one more listing per repository): releases and the
+# updated-issue listing (hot discussions) from GitHub, tags from git mirrors
+ENV_GITHUB_RELEASES = "INFRA_DIGEST_GITHUB_RELEASES"
+ENV_GITHUB_HOT = "INFRA_DIGEST_GITHUB_HOT"
+ENV_GIT_TAGS = "INFRA_DIGEST_GIT_TAGS"
+
 # github source: also write what was fetched in the replay layout (record mode)
 ENV_RECORD_DIR = "INFRA_DIGEST_RECORD_DIR"
 
@@ -65,8 +82,12 @@ DEFAULT_GIT_DIR = "data/git"
 # LLM
 ENV_LLM_MODEL = "INFRA_DIGEST_LLM_MODEL"
 ENV_LLM_API_BASE = "INFRA_DIGEST_LLM_API_BASE"
+ENV_LLM_DAY_DEADLINE = "INFRA_DIGEST_LLM_DAY_DEADLINE"  # seconds for a day's (and language's) model work
+DEFAULT_LLM_DAY_DEADLINE = 120.0
 
-# The archive site and the deliveries (infra_digest/site, infra_digest/deliver; docs/delivery.md)
+# The archive site and the deliveries (infra_digest/site, infra_digest/deliver; docs/delivery.md). `infra-digest
+# run`, the schedule and the report job build the site only when INFRA_DIGEST_SITE_DIR is set, and deliver only when
+# INFRA_DIGEST_SUBSCRIPTIONS is set (`infra-digest site` alone defaults to the folder "site").
 ENV_SITE_DIR = "INFRA_DIGEST_SITE_DIR"
 DEFAULT_SITE_DIR = "site"
 ENV_SITE_URL = "INFRA_DIGEST_SITE_URL"
@@ -76,6 +97,36 @@ LANGS = ("zh", "en")
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEMO_REPLAY_DIR = PACKAGE_DIR / "demo" / "replay"
+
+
+class SettingsError(ValueError):
+    """A variable holds a value that cannot be used (not a number, not a yes/no)."""
+
+
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def parse_bool(name: str, value: str | None, default: bool = False) -> bool:
+    if value is None:
+        return default
+    v = value.strip().lower()
+    if v in _TRUE:
+        return True
+    if v in _FALSE:
+        return False
+    raise SettingsError(f"{name}={value!r}: use 1/true/yes/on or 0/false/no/off")
+
+
+def parse_seconds(name: str, value: str | None, default: float) -> float:
+    if value is None:
+        return default
+    try:
+        out = float(value)
+    except ValueError:
+        raise SettingsError(f"{name}={value!r}: a number of seconds") from None
+    if not out > 0 or out != out or out == float("inf"):
+        raise SettingsError(f"{name}={value!r}: a positive number of seconds")
+    return out
 
 
 def env(name: str, default: str | None = None, environ: Mapping[str, str] | None = None) -> str | None:
@@ -107,8 +158,18 @@ class Settings:
     celery_include: tuple[str, ...] = (DEFAULT_CELERY_INCLUDE,)
     celery_queue: str = DEFAULT_CELERY_QUEUE
     site_dir: str = DEFAULT_SITE_DIR
+    publish_site: bool = False  # runs (the report job) also build the site: INFRA_DIGEST_SITE_DIR or site_dir was given
     site_url: str | None = None
-    subscriptions: str | None = None
+    subscriptions: str | None = None  # None: runs deliver nothing
+    github_web_origin: str | None = None  # None: derived from github_api_url (see web_origin)
+    github_timeout: float = DEFAULT_GITHUB_TIMEOUT
+    github_request_deadline: float = DEFAULT_GITHUB_REQUEST_DEADLINE
+    fetch_budget: float = DEFAULT_FETCH_BUDGET
+    github_max_rate_limit_wait: float = DEFAULT_GITHUB_MAX_RATE_LIMIT_WAIT
+    github_releases: bool = False
+    github_hot: bool = False
+    git_tags: bool = False
+    llm_day_deadline: float = DEFAULT_LLM_DAY_DEADLINE
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, *, demo_world: bool = True, **overrides: object) -> Settings:
@@ -142,8 +203,20 @@ class Settings:
             "celery_include": tuple(m.strip() for m in include.split(",") if m.strip()),
             "celery_queue": get(ENV_CELERY_QUEUE, DEFAULT_CELERY_QUEUE),
             "site_dir": get(ENV_SITE_DIR, DEFAULT_SITE_DIR),
+            "publish_site": get(ENV_SITE_DIR) is not None or overrides.get("site_dir") is not None,
             "site_url": get(ENV_SITE_URL),
             "subscriptions": get(ENV_SUBSCRIPTIONS),
+            "github_web_origin": get(ENV_GITHUB_WEB_ORIGIN),
+            "github_timeout": parse_seconds(ENV_GITHUB_TIMEOUT, get(ENV_GITHUB_TIMEOUT), DEFAULT_GITHUB_TIMEOUT),
+            "github_request_deadline": parse_seconds(ENV_GITHUB_REQUEST_DEADLINE, get(ENV_GITHUB_REQUEST_DEADLINE),
+                                                     DEFAULT_GITHUB_REQUEST_DEADLINE),
+            "fetch_budget": parse_seconds(ENV_FETCH_BUDGET, get(ENV_FETCH_BUDGET), DEFAULT_FETCH_BUDGET),
+            "github_max_rate_limit_wait": parse_seconds(ENV_GITHUB_MAX_RATE_LIMIT_WAIT, get(ENV_GITHUB_MAX_RATE_LIMIT_WAIT),
+                                                        DEFAULT_GITHUB_MAX_RATE_LIMIT_WAIT),
+            "github_releases": parse_bool(ENV_GITHUB_RELEASES, get(ENV_GITHUB_RELEASES)),
+            "github_hot": parse_bool(ENV_GITHUB_HOT, get(ENV_GITHUB_HOT)),
+            "git_tags": parse_bool(ENV_GIT_TAGS, get(ENV_GIT_TAGS)),
+            "llm_day_deadline": parse_seconds(ENV_LLM_DAY_DEADLINE, get(ENV_LLM_DAY_DEADLINE), DEFAULT_LLM_DAY_DEADLINE),
         }
         unknown = set(overrides) - {f.name for f in dataclasses.fields(cls)}
         if unknown:
@@ -154,6 +227,11 @@ class Settings:
                 values["db"] = DEMO_DB
             if get(ENV_REPORTS_DIR) is None and overrides.get("reports_dir") is None:
                 values["reports_dir"] = DEMO_REPORTS_DIR
+            # nor publishes the invented rows: no site, no delivery unless the command asks for them
+            if overrides.get("site_dir") is None:
+                values["publish_site"] = False
+            if overrides.get("subscriptions") is None:
+                values["subscriptions"] = None
         return cls(**values)  # type: ignore[arg-type]
 
     @property
@@ -162,6 +240,8 @@ class Settings:
         host for ``https://HOST/api/v3``."""
         from urllib.parse import urlsplit
 
+        if self.github_web_origin:
+            return self.github_web_origin.rstrip("/")
         parts = urlsplit(self.github_api_url)
         if parts.hostname in (None, "api.github.com") or parts.hostname in ("127.0.0.1", "localhost"):
             return "https://github.com"  # the public API, or a local fake of it in tests

@@ -47,8 +47,15 @@ def test_every_environment_variable_read_is_a_settings_field():
         for name in re.findall(r"[\"'](INFRA_DIGEST_[A-Z_]+)[\"']", path.read_text(encoding="utf-8")):
             assert name in names, f"{path} reads {name}, which settings.py does not declare"
     base = {"INFRA_DIGEST_SOURCE": "github"}
+    typed = {settings.ENV_GITHUB_RELEASES: "1", settings.ENV_GITHUB_HOT: "1", settings.ENV_GIT_TAGS: "1",
+             settings.ENV_GITHUB_TIMEOUT: "7", settings.ENV_GITHUB_REQUEST_DEADLINE: "7", settings.ENV_FETCH_BUDGET: "7",
+             settings.ENV_GITHUB_MAX_RATE_LIMIT_WAIT: "7", settings.ENV_LLM_DAY_DEADLINE: "7"}
     for var in names - {settings.ENV_GITHUB_TOKEN}:  # the token: Settings holds its variable's name, not its value
-        assert Settings.from_env({**base, var: "x-value"}) != Settings.from_env(base), f"Settings does not read {var}"
+        value = typed.get(var, "x-value")
+        assert Settings.from_env({**base, var: value}) != Settings.from_env(base), f"Settings does not read {var}"
+    for var in typed:  # a value of the wrong type is refused, naming the variable
+        with pytest.raises(settings.SettingsError, match=var):
+            Settings.from_env({**base, var: "x-value"})
     assert {"INFRA_DIGEST_CELERY_BROKER", "INFRA_DIGEST_CELERY_BACKEND", "INFRA_DIGEST_CELERY_INCLUDE",
             "INFRA_DIGEST_CELERY_QUEUE", "INFRA_DIGEST_LAKE_DATA_PATH"} <= names
 

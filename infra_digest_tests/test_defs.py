@@ -25,6 +25,8 @@ EXPECTED_GRAPH = {
     "classified_changes": ("ingest", {"core_items"}),
     "daily_digest": ("report", {"classified_changes"}),
     "daily_report": ("report", {"daily_digest"}),
+    "site": ("report", {"daily_report"}),
+    "deliveries": ("report", {"daily_report"}),
 }
 
 
@@ -38,14 +40,31 @@ def test_asset_graph_snapshot():
     assert got == EXPECTED_GRAPH
     checks = {k.name for k in graph.asset_check_keys}
     assert checks == {"no_duplicate_items", "report_links_resolve", "fetches_succeeded", "reports_up_to_date",
-                      "summaries_without_fallback"}
+                      "summaries_without_fallback", "llm_answered", "deliveries_sent"}
     assert {j.name for j in defs.jobs} >= {INGEST_JOB, REPORT_JOB}
     for key in ("raw_events", "core_items", "classified_changes"):
         node = graph.get(dg.AssetKey(key))
         assert node.partitions_def.partition_dimension_names == ["date", "repo"]
         assert node.backfill_policy == dg.BackfillPolicy.single_run()
         assert node.pools == {"duckdb"}
-    assert {s.name for s in defs.sensors} == {"report_after_ingest_success", "report_after_ingest_failure", "dead_runs"}
+    for key in ("site", "deliveries"):
+        node = graph.get(dg.AssetKey(key))
+        assert node.backfill_policy == dg.BackfillPolicy.single_run() and node.pools == {"duckdb"}
+    assert {s.name for s in defs.sensors} == {"report_after_ingest_success", "report_after_ingest_failure", "dead_runs",
+                                              "run_failure_alerts"}
+
+
+@pytest.mark.parametrize("site,subs,expected", [
+    (None, None, {"daily_digest", "daily_report"}),
+    ("site", None, {"daily_digest", "daily_report", "site"}),
+    (None, "subs.yaml", {"daily_digest", "daily_report", "deliveries"}),
+])
+def test_report_job_publishes_only_what_is_configured(site, subs, expected):
+    defs = build_defs(Settings.from_env({}, site_dir=site, subscriptions=subs))
+    job = defs.resolve_job_def(REPORT_JOB)
+    assert {k.to_user_string() for k in job.asset_layer.selected_asset_keys} == expected
+    sensors = {s.name: s for s in defs.sensors}
+    assert sensors["report_after_ingest_success"].job_name == REPORT_JOB
 
 
 def test_report_day_maps_to_every_repository_of_that_day():

@@ -45,11 +45,20 @@ def test_demo_day_end_to_end(workdir: Path, capsys):
         assert f"[`{sha[:7]}`](https://github.com/" in md and f"/commit/{sha})" in md
     for n in numbers:
         assert f"[#{n}](https://github.com/" in md
-    # every watched repository has its section, in watchlist order
+    # every watched repository is there: a section, or a name on the one line of quiet repositories
     heads = re.findall(r"^### \[([^\]]+)\]", md, re.M)
-    assert heads == ["deepseek-ai/DeepGEMM", "deepseek-ai/FlashMLA", "NVIDIA/cutlass", "flashinfer-ai/flashinfer",
-                     "Dao-AILab/flash-attention", "sgl-project/sglang", "vllm-project/vllm", "NVIDIA/cutile-python"]
-    assert "当日无更新" in md  # DeepGEMM has nothing
+    quiet = re.search(r"^\*\*当日无更新\*\*: (.+)$", md, re.M).group(1)
+    assert sorted(heads + re.findall(r"\[([^\]]+)\]\(", quiet)) == sorted([
+        "deepseek-ai/DeepGEMM", "deepseek-ai/FlashMLA", "NVIDIA/cutlass", "flashinfer-ai/flashinfer",
+        "Dao-AILab/flash-attention", "sgl-project/sglang", "vllm-project/vllm", "NVIDIA/cutile-python"])
+    assert "deepseek-ai/DeepGEMM" in quiet and "deepseek-ai/DeepGEMM" not in heads  # DeepGEMM has nothing
+    assert md.index("\n## 今日要点\n") < md.index("\n## 今日摘要\n") < md.index("\n## 各仓库动态\n")
+    # beyond commits (issue 17): the demo's releases open their repositories, hot discussions are listed
+    assert "[`v0.17.0`](https://github.com/vllm-project/vllm/releases/tag/v0.17.0)" in md
+    assert "[`v0.5.10rc0`](https://github.com/sgl-project/sglang/releases/tag/v0.5.10rc0) · 预发布" in md
+    assert re.search(r"\*\*每日构建\*\* \(2\)", md)  # the two nightlies folded into one line
+    assert re.search(r"^\*\*热议\*\* \(\d+\)$", md, re.M)
+    assert "[#34102](https://github.com/vllm-project/vllm/issues/34102) [RFC]: Deprecate V0 sampler paths · 54 评论" in md
     assert "覆盖范围" in md and "commit 12 个" in md and "新 issue 7 个" in md and "新 PR 1 个" in md
     assert "抽取式" in md and "replay" in md
     assert "<html" in html and "4044c5a" in html
@@ -79,7 +88,9 @@ def test_small_replay_report(workdir: Path, replay_dir: Path):
     md = (workdir / "out" / f"{DAY}.en.md").read_text()
     html = (workdir / "out" / f"{DAY}.en.html").read_text()
     # the side commit recorded in the previous day's folder but committed on the day, reached only through the merge
-    assert "Add FP8 helpers" in md and "Merge branch" in md
+    assert re.search(r"Add FP8 helpers \(merged by \[`[0-9a-f]{7}`\]\(https://github\.com/NVIDIA/cutile-python/commit/", md)
+    assert "Merge branch" not in md  # the merge is folded into the commit it brings
+    assert "unknown" not in md
     # squash-merged PR and its commit shown once, with both the sha and #N linked
     assert md.count("[#34725](") == 1
     assert "](https://github.com/vllm-project/vllm/pull/34725)" in md
@@ -104,7 +115,8 @@ def test_empty_day_and_missing_repo_directories(workdir: Path, replay_dir: Path,
         (replay_dir / "2026-02-10" / r.dirname).mkdir(parents=True)
     assert run_cli("run", "--date", "2026-02-10", "--source", f"replay:{replay_dir}", "--db", "h.duckdb", "--out", "out") == 0
     md = (workdir / "out" / "2026-02-10.zh.md").read_text()
-    assert md.count("当日无更新") == 8
+    quiet = re.search(r"^\*\*当日无更新\*\*: (.+)$", md, re.M).group(1)
+    assert len(re.findall(r"\]\(https://github\.com/", quiet)) == 8 and "\n### " not in md
     assert "commit 0 个" in md
     with duckdb.connect("h.duckdb", read_only=True) as conn:
         assert conn.execute("SELECT count(*), count(*) FILTER (status = 'ok') FROM raw.fetch_log").fetchone() == (8, 8)
@@ -322,9 +334,27 @@ def test_derive_core_rows_per_partition():
         f"{DAY}|{CUTILE}": {"commits": 0, "pull_requests": 0, "issues": 0},  # asked for, nothing there: zero rows
     }
     assert sorted(c["pr_number"] or 0 for c in out.commits) == [0, 34725]
-    assert set(out.tables()) == {"core.commits", "core.pull_requests", "core.issues"}
+    # the tables beyond commits are replaced with the core ones, in the same transaction, even when empty
+    assert set(out.tables()) == {"core.commits", "core.pull_requests", "core.issues", "core.releases",
+                                 "core.discussions", "core.references"}
     # events of a partition that was not asked for are ignored
     assert derive_core_rows(events, [PartitionKey(day(), CUTILE)]).commits == []
+
+
+def test_derive_core_rows_derives_releases_and_discussions_per_repository_day():
+    from infra_digest.pipeline.ingest import PartitionKey, derive_core_rows
+
+    d = dt.date(2026, 3, 2)
+    release = {"tag_name": "v1.0", "name": "v1", "draft": False, "prerelease": False, "published_at": "2026-03-02T10:00:00Z",
+               "html_url": "https://github.com/o/r/releases/tag/v1.0", "body": "notes", "author": {"login": "a"}}
+    hot = {"number": 7, "title": "Hot", "state": "open", "comments": 40, "updated_at": "2026-03-02T11:00:00Z",
+           "created_at": "2026-01-01T00:00:00Z", "html_url": "https://github.com/o/r/issues/7",
+           "reactions": {"total_count": 3}, "user": {"login": "u"}}
+    events = [{"repo": "o/r", "day": d, "kind": "release", "id": "v1.0", "payload": release, "source": "replay"},
+              {"repo": "o/r", "day": d, "kind": "discussion", "id": "7", "payload": hot, "source": "replay"}]
+    tables = derive_core_rows(events, [PartitionKey(d, "o/r"), PartitionKey(d, "o/q")]).tables()
+    assert [(r["repo"], r["day"]) for r in tables["core.releases"]] == [("o/r", d)]
+    assert [(r["repo"], str(r.get("number"))) for r in tables["core.discussions"]] == [("o/r", "7")]
 
 
 @pytest.mark.parametrize("table,item,change_type,hardware", [
@@ -343,3 +373,24 @@ def test_classify_rows_labels_each_item(table, item, change_type, hardware):
     assert row["rules"] and isinstance(row["flags"], list)
     assert out.per_key == {f"{DAY}|{VLLM}": {"items": 1, "with_hardware_tag": int(bool(hardware))}}
     assert out.by_change_type() == {change_type: 1}
+
+
+def test_classify_rows_lets_a_merge_commit_see_the_commits_it_brings():
+    """Inputs are built per repository-day: the merge inherits the labels of what it merges (issue 15), and a
+    commit of another repository-day is not taken for one it brings."""
+    from infra_digest.pipeline.ingest import classify_rows
+
+    d = dt.date(2026, 3, 2)
+
+    def commit(repo, sha, title, parents, day=d):
+        return {"repo": repo, "day": day, "sha": sha, "title": title, "message": title, "parents": parents,
+                "is_merge": len(parents) > 1, "files": [], "url": f"https://github.com/{repo}/commit/{sha}"}
+
+    a, b, m = "a" * 40, "b" * 40, "c" * 40
+    rows = [commit("o/r", m, "Merge branch 'fp8' into 'main'", [a, b]), commit("o/r", b, "[Perf] Speed up FP8 GEMM on H100", [a]),
+            commit("o/q", m, "Merge branch 'x' into 'main'", [a, b])]  # same shas in another repository: nothing brought
+    got = {(r["repo"], r["item_id"]): r for r in classify_rows({"core.commits": rows}).rows}
+    merge = got[("o/r", m)]
+    assert merge["change_type"] == "perf" and merge["precision"] == ["fp8"] and "nvidia-hopper" in merge["hardware"]
+    assert any(rule.endswith("merge:prefix:[Perf]") for rule in merge["rules"])
+    assert got[("o/q", m)]["change_type"] != "perf" and got[("o/q", m)]["precision"] == []

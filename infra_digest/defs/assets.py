@@ -252,8 +252,11 @@ def _build_assets(partitions: Partitions, watchlist: Sequence[RepoSpec],
         guard(context, storage.db_path)
         started = time.monotonic()
         generated_at = dt.datetime.now(dt.timezone.utc)
+        files_dir = str(Path(report.out_dir).resolve())
         with storage.connect() as conn:
             rows = render_reports(conn, _days(context), report.langs, watchlist, generated_at, web_origin=report.web_origin)
+            for row in rows:  # where the files went: `infra-digest status` checks they match the row
+                row["stats"] = {**row["stats"], "files_dir": files_dir}
             with transaction(conn):
                 replace_partitions(conn, "report.daily", [{"day": r["day"], "lang": r["lang"]} for r in rows], rows)
         written = write_report_files(rows, report.out_dir)
@@ -265,9 +268,17 @@ def _build_assets(partitions: Partitions, watchlist: Sequence[RepoSpec],
                     [str(report_path(report.out_dir, row["day"], row["lang"], ext)) for ext in EXTENSIONS]),
                 "dagster/row_count": sum(1 for r in rows if r["day"] == row["day"]),
             }, partition_key=str(row["day"]))
-        return dg.MaterializeResult(metadata={
-            **provenance(storage), "reports": len(rows), "out_dir": str(Path(report.out_dir).resolve()),
-            "files_written": len(written), "duration_s": _seconds(started),
-        })
+        metadata = {**provenance(storage), "reports": len(rows), "out_dir": files_dir, "files_written": len(written),
+                    "duration_s": _seconds(started)}
+        llm_failed = sorted(f"{r['day']}/{r['lang']}" for r in rows if r["stats"].get("llm_status") == "failed")
+        if llm_failed:
+            # The reports are written and say the LLM failed; the run must not look successful (exit 1, alerts).
+            for day in sorted({str(r["day"]) for r in rows}):
+                context.log_event(dg.AssetMaterialization(asset_key=DAILY_REPORT, partition=day, metadata=metadata))
+            raise dg.Failure(
+                description=f"the LLM failed (no request answered) for {', '.join(llm_failed)}: those reports are "
+                            "extractive and say so",
+                metadata={"llm_failed": dg.MetadataValue.json(llm_failed)})
+        return dg.MaterializeResult(metadata=metadata)
 
     return [ingest, daily_digest, daily_report]

@@ -6,6 +6,7 @@ sql/queries/.
 - fetches_succeeded (raw_events): the last fetch of every repository-day succeeded; failed ones are named.
 - report_links_resolve (daily_report): every GitHub link in every report points at a stored item or repository.
 - reports_up_to_date (daily_report): every day with fetched data has a report generated after its newest data.
+- llm_answered (daily_report): no report whose summary failed (a model was configured and answered nothing).
 - summaries_without_fallback (daily_digest, WARN): how many sections fell back from the LLM to extractive text.
 """
 
@@ -57,6 +58,9 @@ def ingest_checks(storage: StorageResource):
             "repository; no raw HTML in the Markdown, no script or event handler in the HTML.")),
         dg.AssetCheckSpec("reports_up_to_date", asset=DAILY_REPORT, description=(
             "Every (day, language) report was generated after its day's data last changed; every day with data has a report.")),
+        dg.AssetCheckSpec("llm_answered", asset=DAILY_REPORT, description=(
+            "No (day, language) report whose summary failed: a model was configured and none of its requests was "
+            "answered (the report is extractive and says the LLM failed).")),
         dg.AssetCheckSpec("summaries_without_fallback", asset=DAILY_DIGEST, description=(
             "How many summary sections fell back from the LLM to extractive text.")),
     ],
@@ -67,6 +71,8 @@ def report_checks(storage: StorageResource, report: ReportResource):
         reports = conn.execute("SELECT day, lang, markdown, html FROM report.daily ORDER BY day, lang").fetchall()
         stale = conn.execute(query_text("11_days_without_fresh_report")).fetchall()
         llm, fallbacks = conn.execute(query_text("checks/summary_fallbacks")).fetchone()
+        llm_failed = conn.execute("SELECT day, lang FROM report.daily WHERE stats->>'llm_status' = 'failed' "
+                                  "ORDER BY day, lang").fetchall()
     dangling = sorted({(str(day), lang, url) for day, lang, md, _ in reports for url in _LINK.findall(md) if url not in known})
     unsafe = [(str(day), lang, problem) for day, lang, md, html in reports for problem in check_links(md, html, report.web_origin)]
     yield dg.AssetCheckResult(
@@ -77,6 +83,10 @@ def report_checks(storage: StorageResource, report: ReportResource):
     yield dg.AssetCheckResult(
         asset_key=DAILY_REPORT, check_name="reports_up_to_date", passed=not stale,
         metadata={"days_missing_or_stale": len(stale), "examples": _md_list([f"{d} {lang or 'every language'}: {why}" for d, lang, why in stale[:30]])},
+    )
+    yield dg.AssetCheckResult(
+        asset_key=DAILY_REPORT, check_name="llm_answered", passed=not llm_failed,
+        metadata={"failed_reports": len(llm_failed), "examples": _md_list([f"{d} {lang}" for d, lang in llm_failed[:30]])},
     )
     yield dg.AssetCheckResult(
         asset_key=DAILY_DIGEST, check_name="summaries_without_fallback", passed=fallbacks == 0,

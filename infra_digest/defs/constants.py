@@ -8,6 +8,8 @@ CORE_ITEMS = dg.AssetKey("core_items")
 CLASSIFIED_CHANGES = dg.AssetKey("classified_changes")
 DAILY_DIGEST = dg.AssetKey("daily_digest")
 DAILY_REPORT = dg.AssetKey("daily_report")
+SITE = dg.AssetKey("site")  # after daily_report (defs/publish.py)
+DELIVERIES = dg.AssetKey("deliveries")  # after daily_report (defs/publish.py)
 INGEST_KEYS = (RAW_EVENTS, CORE_ITEMS, CLASSIFIED_CHANGES)
 
 # Every step that opens the history read-write (assets and checks) is in this pool; dagster.yaml limits it to 1.

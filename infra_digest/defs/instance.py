@@ -134,7 +134,7 @@ def guard(context: dg.AssetExecutionContext, db: str) -> None:
     root = getattr(context.instance, "root_directory", None)
     if not root or context.instance.is_ephemeral:
         return
-    tag_run(context.instance, context.run_id)  # runs launched by the daemon: which process runs them
+    tag_run(context.instance, context.run.run_id)  # runs launched by the daemon: which process runs them
     try:
         check_binding(root, db)
     except HistoryMismatch as exc:

@@ -53,7 +53,13 @@ class SourceResource(dg.ConfigurableResource):
     github_token_env: str = settings.ENV_GITHUB_TOKEN  # the NAME of the variable holding the token
     record_dir: str | None = None  # github: also write what was fetched in the replay layout
     git_dir: str = settings.DEFAULT_GIT_DIR
-    max_rate_limit_wait: float = 900.0
+    timeout: float = settings.DEFAULT_GITHUB_TIMEOUT  # each connect and read
+    request_deadline: float = settings.DEFAULT_GITHUB_REQUEST_DEADLINE  # one whole request
+    fetch_budget: float = settings.DEFAULT_FETCH_BUDGET  # everything a run fetches from GitHub
+    max_rate_limit_wait: float = settings.DEFAULT_GITHUB_MAX_RATE_LIMIT_WAIT
+    releases: bool = False  # github: also list releases
+    hot: bool = False  # github: also list the issues and PRs updated on the day (hot discussions)
+    git_tags: bool = False  # git: also read the mirrors' tags as releases
 
     @property
     def kind(self) -> str:
@@ -85,24 +91,23 @@ class SourceResource(dg.ConfigurableResource):
         if kind == "git":
             from infra_digest.sources.git import GitSource
 
-            return GitSource(self.git_dir, log=log)
+            return GitSource(self.git_dir, log=log, tags=self.git_tags)
         from infra_digest.sources.combined import CombinedSource
         from infra_digest.sources.git import GitSource
 
-        return CombinedSource(commits=GitSource(self.git_dir, log=log), others=self._github(db_path, log))
+        return CombinedSource(commits=GitSource(self.git_dir, log=log, tags=self.git_tags), others=self._github(db_path, log))
 
-    def _github(self, db_path: str, log):
-        from infra_digest.sources.github import GitHubSource
+    def _github(self, db_path: str, log) -> Source:
+        from infra_digest.sources.github import GitHubClient, GitHubConfig, GitHubSource
         from infra_digest.sources.http_cache import DuckDBHttpCache
+        from infra_digest.sources.record import RecordingSource
 
-        return GitHubSource(
-            api_url=self.github_api_url,
-            token=os.environ.get(self.github_token_env) or None,
-            http_cache=DuckDBHttpCache(db_path),
-            record_dir=Path(self.record_dir) if self.record_dir else None,
-            max_rate_limit_wait=self.max_rate_limit_wait,
-            log=log,
-        )
+        config = GitHubConfig(self.github_api_url, timeout=self.timeout, request_deadline=self.request_deadline,
+                              fetch_budget=self.fetch_budget, max_rate_limit_wait=self.max_rate_limit_wait)
+        client = GitHubClient(config, os.environ.get(self.github_token_env) or None,
+                              http_cache=DuckDBHttpCache(db_path), log=log)
+        src = GitHubSource(client, releases=self.releases, hot=self.hot)
+        return RecordingSource(src, self.record_dir, log=log) if self.record_dir else src
 
 
 class ReportResource(dg.ConfigurableResource):
@@ -113,6 +118,16 @@ class ReportResource(dg.ConfigurableResource):
     web_origin: str = "https://github.com"  # the only origin a report links into (GitHub, or an Enterprise host)
 
 
+class PublishResource(dg.ConfigurableResource):
+    """Where the archive site goes and who gets the deliveries. The report job includes ``site`` only when a site
+    folder was configured and ``deliveries`` only with a subscriptions file (``defs.publish.publish_keys``); a manual
+    materialization of ``deliveries`` without one sends nothing."""
+
+    site_dir: str = settings.DEFAULT_SITE_DIR
+    site_url: str | None = None  # where the site is served: absolute feed links, "more" links in messages
+    subscriptions: str | None = None  # the subscriptions YAML file
+
+
 def resources_for(s: settings.Settings) -> dict[str, dg.ConfigurableResource]:
     """The resources every asset and check uses, bound from one Settings."""
     from infra_digest.summarize.llm import LLMResource
@@ -120,7 +135,11 @@ def resources_for(s: settings.Settings) -> dict[str, dg.ConfigurableResource]:
     return {
         "storage": StorageResource(db_path=s.db, lake_data_path=s.lake_data_path),
         "source": SourceResource(spec=s.source, github_api_url=s.github_api_url, github_token_env=s.github_token_env,
-                                 git_dir=s.git_dir, record_dir=s.record_dir),
-        "llm": LLMResource(model=s.llm_model, api_base=s.llm_api_base),
+                                 git_dir=s.git_dir, record_dir=s.record_dir, timeout=s.github_timeout,
+                                 request_deadline=s.github_request_deadline, fetch_budget=s.fetch_budget,
+                                 max_rate_limit_wait=s.github_max_rate_limit_wait, releases=s.github_releases,
+                                 hot=s.github_hot, git_tags=s.git_tags),
+        "llm": LLMResource(model=s.llm_model, api_base=s.llm_api_base, day_deadline_seconds=s.llm_day_deadline),
         "report": ReportResource(langs=[s.lang], out_dir=s.reports_dir, web_origin=s.web_origin),
+        "publish": PublishResource(site_dir=s.site_dir, site_url=s.site_url, subscriptions=s.subscriptions),
     }

@@ -84,15 +84,20 @@ def request_reports(context: dg.RunStatusSensorContext):
 
 # A report is written after every ingest run that ended, successful or not: when some repository-days
 # failed, the report says so (and keeps their previous data) rather than not appearing at all.
-report_after_ingest_success, report_after_ingest_failure = (
-    dg.run_status_sensor(
-        name=f"report_after_ingest_{status.value.lower()}",
-        run_status=status,
-        monitor_all_code_locations=False,  # every job of this code location, the asset graph's __ASSET_JOB included
-        request_job=report_job,
-        default_status=dg.DefaultSensorStatus.RUNNING,
-        description=f"When an ingest run ends with {status.value}, write the reports of the days it covered.",
-    )(request_reports)
-    for status in (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE)
-)
-SENSORS = [report_after_ingest_success, report_after_ingest_failure]
+def build_report_sensors(job=report_job) -> list[dg.RunStatusSensorDefinition]:
+    """The two sensors that request ``job`` (the report job of these Definitions) after an ingest run."""
+    return [
+        dg.run_status_sensor(
+            name=f"report_after_ingest_{status.value.lower()}",
+            run_status=status,
+            monitor_all_code_locations=False,  # every job of this code location, the asset graph's __ASSET_JOB included
+            request_job=job,
+            default_status=dg.DefaultSensorStatus.RUNNING,
+            description=f"When an ingest run ends with {status.value}, write the reports of the days it covered.",
+        )(request_reports)
+        for status in (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE)
+    ]
+
+
+SENSORS = build_report_sensors()
+report_after_ingest_success, report_after_ingest_failure = SENSORS

@@ -20,7 +20,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from infra_digest.classify import classify, classify_input
+from infra_digest.classify import classify, classify_inputs
+from infra_digest.derive.extra import EXTRA_TABLES, derive_extra
 from infra_digest.sources.base import DayBatch, Source
 from infra_digest.transform import derive_core
 from infra_digest.watchlist import RepoSpec
@@ -160,9 +161,13 @@ class CoreOutput:
     pull_requests: list[dict[str, Any]] = field(default_factory=list)
     issues: list[dict[str, Any]] = field(default_factory=list)
     per_key: dict[str, dict[str, int]] = field(default_factory=dict)  # "day|repo" -> commits, pull_requests, issues
+    extra: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # core.releases, core.discussions, ...
 
     def tables(self) -> dict[str, list[dict[str, Any]]]:
-        return {"core.commits": self.commits, "core.pull_requests": self.pull_requests, "core.issues": self.issues}
+        """Every table this stage replaces per partition (in one transaction), the extra ones included even when
+        empty, so a re-derived partition never keeps rows of an earlier derivation."""
+        return {"core.commits": self.commits, "core.pull_requests": self.pull_requests, "core.issues": self.issues,
+                **{t: self.extra.get(t, []) for t in EXTRA_TABLES}}
 
     @property
     def truncated_file_lists(self) -> int:
@@ -176,7 +181,10 @@ def derive_core_rows(raw_events: Iterable[Mapping[str, Any]], keys: Iterable[Par
         grouped.setdefault((ev["repo"], ev["day"]), []).append(ev)
     out = CoreOutput()
     for key in row_keys(keys):
-        rows = derive_core(key["repo"], key["day"], grouped.get((key["repo"], key["day"]), []))
+        events = grouped.get((key["repo"], key["day"]), [])
+        rows = derive_core(key["repo"], key["day"], events)
+        for table, extra in derive_extra(key["repo"], key["day"], events, rows).items():
+            out.extra.setdefault(table, []).extend(extra)
         out.commits += rows.commits
         out.pull_requests += rows.pull_requests
         out.issues += rows.issues
@@ -210,13 +218,19 @@ def classified_row(kind: str, id_col: str, item: Mapping[str, Any], labels: Any)
 
 
 def classify_rows(core_tables: Mapping[str, Sequence[Mapping[str, Any]]]) -> ClassifiedOutput:
-    """Rows of ``core.commits``, ``core.pull_requests`` and ``core.issues`` -> ``classified.changes`` rows."""
+    """Rows of ``core.commits``, ``core.pull_requests`` and ``core.issues`` -> ``classified.changes`` rows.
+
+    Inputs are built per repository-day (``classify_inputs``), so a merge commit sees the commits it brings."""
     out = ClassifiedOutput()
     for table, kind, id_col in CORE_TABLES:
+        groups: dict[tuple, list[Mapping[str, Any]]] = {}
         for item in core_tables.get(table, ()):
-            row = classified_row(kind, id_col, item, classify(classify_input(kind, item)))
-            out.rows.append(row)
-            stats = out.per_key.setdefault(f"{row['day']}|{row['repo']}", {"items": 0, "with_hardware_tag": 0})
-            stats["items"] += 1
-            stats["with_hardware_tag"] += bool(row["hardware"])
+            groups.setdefault((item["repo"], item["day"]), []).append(item)
+        for items in groups.values():
+            for item, inp in zip(items, classify_inputs(kind, items), strict=True):
+                row = classified_row(kind, id_col, item, classify(inp))
+                out.rows.append(row)
+                stats = out.per_key.setdefault(f"{row['day']}|{row['repo']}", {"items": 0, "with_hardware_tag": 0})
+                stats["items"] += 1
+                stats["with_hardware_tag"] += bool(row["hardware"])
     return out

@@ -86,6 +86,14 @@ def ddl_tables() -> set[tuple[str, str]]:
     return {(m.group(1), m.group(2)) for text in ddl_statements() for m in _TABLE_RE.finditer(text)}
 
 
+_ADD_COLUMN_RE = re.compile(r"ALTER\s+TABLE\s+(\w+)\.(\w+)\s+ADD\s+COLUMN\s+IF\s+NOT\s+EXISTS\s+\"?(\w+)\"?", re.I)
+
+
+def ddl_added_columns() -> set[tuple[str, str, str]]:
+    """(schema, table, column) of every column the DDL adds to histories created before it existed."""
+    return {(m.group(1), m.group(2), m.group(3)) for text in ddl_statements() for m in _ADD_COLUMN_RE.finditer(text)}
+
+
 _lake_ready: set[tuple] = set()  # (target, pid) whose DDL this process has checked
 
 
@@ -102,7 +110,10 @@ def _ensure_lake_ddl(conn: duckdb.DuckDBPyConnection, target: lake.LakeTarget, w
         have = set(conn.execute(
             "SELECT table_schema, table_name FROM information_schema.tables WHERE table_catalog = current_database()"
         ).fetchall())
-        if expected <= have:
+        columns = set(conn.execute(
+            "SELECT table_schema, table_name, column_name FROM information_schema.columns "
+            "WHERE table_catalog = current_database()").fetchall())
+        if expected <= have and ddl_added_columns() <= columns:  # a lake made before a column was added gets it
             break
         try:
             apply_ddl(conn)
