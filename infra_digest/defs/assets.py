@@ -24,7 +24,7 @@ from infra_digest.defs.constants import CLASSIFIED_CHANGES, CORE_ITEMS, DAILY_DI
 from infra_digest.defs.instance import guard
 from infra_digest.defs.partitions import Partitions, partition_keys
 from infra_digest.defs.resources import ReportResource, SourceResource, StorageResource
-from infra_digest.pipeline.digest import digest_days
+from infra_digest.pipeline.digest import load_digest_inputs, summarize_digest, write_digest
 from infra_digest.pipeline.ingest import UnknownRepository, classify_rows, collect, derive_core_rows, mark_changes, row_keys
 from infra_digest.pipeline.report import EXTENSIONS, render_reports, report_path, write_report_files
 from infra_digest.sources.base import SourceError
@@ -217,12 +217,13 @@ def _build_assets(partitions: Partitions, watchlist: Sequence[RepoSpec],
         guard(context, storage.db_path)
         started = time.monotonic()
         days = _days(context)
-        with storage.connect() as conn:
-            out = digest_days(conn, days, watchlist, report.langs, llm.summarizer(conn), say=lambda m: _say(context, m))
-            keys = [{"day": d, "lang": lang} for d in days for lang in report.langs]
-            with transaction(conn):
-                replace_partitions(conn, "summaries.items", keys, out.item_rows)
-                replace_partitions(conn, "summaries.digests", keys, out.digest_rows)
+        summarizer = llm.summarizer()  # None without a model; holds no connection
+        with storage.connect() as conn:  # short read: contexts, prompts and the cache of those prompts
+            inputs = load_digest_inputs(conn, days, watchlist, report.langs, summarizer)
+        # the model answers with no connection open: the history is never held while waiting (issue 14.5)
+        out = summarize_digest(inputs, summarizer, say=lambda m: _say(context, m))
+        with storage.connect() as conn:  # short write: LLM cache/calls, then summaries.items/digests in one transaction
+            write_digest(conn, out)
         totals = out.totals()
         _say(context, f"digest: {len(days)} day(s) x {len(report.langs)} language(s), {len(out.item_rows)} gists, "
              f"{len(out.digest_rows)} sections, {totals['llm_calls']} LLM calls, {totals['fallbacks']} fallbacks")
