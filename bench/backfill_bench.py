@@ -93,7 +93,7 @@ def stock_yaml(text: str) -> str:
 
 def ui_backfill(work: Path, replay: Path, first: dt.date, last: dt.date, dequeue_interval: int | None = None,
                 daemon: str = "wrapper", loop: float = 2.0, stock: bool = False, assets: list[str] | None = None,
-                tag: str = "ui") -> dict:
+                tag: str = "ui", run_buffer: int | None = None, yaml_extra: str = "") -> dict:
     """One UI backfill. daemon="wrapper": `infra-digest-daemon` (backfill loop `loop` s); "dagster": stock
     `dagster-daemon` (30 s). stock=True: the project's dagster.yaml without its run_queue block."""
     from dagster import DagsterInstance
@@ -109,6 +109,13 @@ def ui_backfill(work: Path, replay: Path, first: dt.date, last: dt.date, dequeue
     if dequeue_interval is not None:  # what-if: the run queue checked every N s
         with open(home / "dagster.yaml", "w") as fh:
             fh.write(stock_yaml(text) + f"\nrun_queue:\n  dequeue_interval_seconds: {dequeue_interval}\n")
+    if run_buffer is not None:  # what-if: N queued runs may start while the pool slot is held (their step waits)
+        y = (home / "dagster.yaml").read_text()
+        assert "    granularity: op\n" in y
+        (home / "dagster.yaml").write_text(y.replace("    granularity: op\n", f"    granularity: op\n    op_granularity_run_buffer: {run_buffer}\n"))
+    if yaml_extra:
+        with open(home / "dagster.yaml", "a") as fh:
+            fh.write("\n" + yaml_extra + "\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("INFRA_DIGEST_", "DAGSTER_"))}
     env.update({
         "DAGSTER_HOME": str(home),
@@ -228,6 +235,10 @@ VARIANTS: dict[str, dict] = {
     # the shipped set-up: dagster.yaml (queue 1 s) + infra-digest-daemon (backfill loop 2 s)
     "shipped": {"daemon": "wrapper", "loop": 2.0},
     "loop1": {"daemon": "wrapper", "loop": 1.0},
+    "buffer1": {"daemon": "wrapper", "loop": 2.0, "run_buffer": 1},
+    "buffer2": {"daemon": "wrapper", "loop": 2.0, "run_buffer": 2},
+    "nologs": {"daemon": "wrapper", "loop": 2.0, "run_buffer": 1, "yaml_extra":
+               "compute_logs: {module: dagster._core.storage.noop_compute_log_manager, class: NoOpComputeLogManager}"},
     "loop5": {"daemon": "wrapper", "loop": 5.0},
 }
 
