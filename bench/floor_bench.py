@@ -167,6 +167,34 @@ def floor_ui(work: Path, days: int, repos: int, tag: str) -> float:
         instance.dispose()
 
 
+def ours_cli(work: Path, days: int, repos: int, tag: str) -> float:
+    """`infra-digest run` over DAYS generated days (bench/gen_replay.py, every watched repository recorded) with
+    the first REPOS repositories of the watchlist, in a fresh process on a fresh instance, as the floor."""
+    sys.path.insert(0, str(ROOT))
+    from bench.backfill_bench import gen_replay
+    from infra_digest.watchlist import load_watchlist
+
+    first = dt.date.fromisoformat("2026-01-01")
+    replay = work / f"replay{days}"
+    if not replay.exists():
+        gen_replay(replay, days, str(first))
+    d = work / tag
+    home = fresh_home(d, "home")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("INFRA_DIGEST_", "DAGSTER_", "FLOOR_"))}
+    env["DAGSTER_HOME"] = str(home)
+    if repos < 8:
+        wl = d / "watchlist.yaml"
+        wl.write_text("repos:\n" + "".join(f"  - {{repo: {r.repo}, name: {r.name}, branch: {r.branch}}}\n"
+                                             for r in load_watchlist()[:repos]))
+        env["INFRA_DIGEST_WATCHLIST"] = str(wl)
+    exe = Path(sys.executable).parent / "infra-digest"
+    cmd = [str(exe), "run", "--date", str(first), "--to", str(first + dt.timedelta(days=days - 1)),
+           "--source", f"replay:{replay}", "--db", str(d / "h.duckdb"), "--out", str(d / "reports")]
+    t0 = time.monotonic()
+    subprocess.run(cmd, env=env, cwd=d, check=True, capture_output=True)
+    return time.monotonic() - t0
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
@@ -174,6 +202,7 @@ def main() -> None:
     ap.add_argument("--ui", default="", help="DAYSxREPOS points also measured through the UI path")
     ap.add_argument("--meta", action="store_true", help="also the floor with per-partition add_asset_metadata")
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--ours", action="store_true", help="also `infra-digest run` on generated days, interleaved")
     args = ap.parse_args()
     if args.one:
         one_cli_run(args.one)
@@ -182,12 +211,14 @@ def main() -> None:
     rows = []
     for spec in args.grid.split(","):
         days, repos = (int(x) for x in spec.split("x"))
-        kinds = {"floor": "0", **({"floor+meta": "1", "floor+meta, one call": "2"} if args.meta else {})}
+        kinds = {"floor": "0", **({"floor+meta": "1", "floor+meta, one call": "2"} if args.meta else {}),
+                 **({"ours": "ours"} if args.ours else {})}
         for kind, meta in kinds.items():
             walls = []
             for i in range(args.repeat):
                 load = os.getloadavg()[0]
-                walls.append(floor_cli(work, days, repos, meta, f"{kind.replace(' ', '')}-{spec}-{i}"))
+                tag = f"{kind.replace(' ', '').replace(',', '')}-{spec}-{i}"
+                walls.append(ours_cli(work, days, repos, tag) if meta == "ours" else floor_cli(work, days, repos, meta, tag))
             row = {"kind": kind, "path": "cli", "days": days, "repos": repos, "wall": statistics.median(walls), "each": walls, "load": load}
             rows.append(row)
             print(json.dumps(row), flush=True)

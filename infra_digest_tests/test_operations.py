@@ -181,7 +181,8 @@ class Stack:
         assert res["__typename"] == "PartitionBackfill", f"partitionBackfillOrError: {res}"
         return res
 
-    def wait_backfill(self, backfill_id: str, timeout: float = 240.0, poll: float = 1.0) -> dict:
+    def wait_backfill(self, backfill_id: str, timeout: float = 600.0, poll: float = 1.0) -> dict:
+        # a safety net, not a speed check: three backfills share one pool slot, on a machine that may be busy
         deadline = time.monotonic() + timeout
         while True:
             self.check_alive()
