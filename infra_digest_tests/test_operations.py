@@ -216,7 +216,7 @@ class Stack:
                 raise AssertionError(f"waiting for {what}: after {timeout}s the runs are "
                                      f"{[(r['jobName'], r['status'], tag_dict(r)) for r in runs]}\n"
                                      f"daemon log:\n{self.log_tail('daemon')}")
-            time.sleep(poll)
+            time.sleep(1.0)
 
     def failure_messages(self, run_id: str) -> list[str]:
         res = self.gql(RUN_FAILURES, {"id": run_id})["logsForRun"]
