@@ -77,18 +77,45 @@ def duration_metadata(instance, run_ids) -> float:
     return total
 
 
-def ui_backfill(work: Path, replay: Path, first: dt.date, last: dt.date, dequeue_interval: int | None = None) -> dict:
+def stock_yaml(text: str) -> str:
+    """The project's dagster.yaml without its `run_queue:` block (Dagster's default: dequeue every 5 s)."""
+    out, skip = [], False
+    for line in text.splitlines():
+        if line.startswith("run_queue:"):
+            skip = True
+            continue
+        if skip and (line.startswith((" ", "\t")) or not line.strip()):
+            continue
+        skip = False
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def ui_backfill(work: Path, replay: Path, first: dt.date, last: dt.date, dequeue_interval: int | None = None,
+                daemon: str = "wrapper", loop: float = 2.0, stock: bool = False, assets: list[str] | None = None,
+                tag: str = "ui", run_buffer: int | None = None, yaml_extra: str = "") -> dict:
+    """One UI backfill. daemon="wrapper": `infra-digest-daemon` (backfill loop `loop` s); "dagster": stock
+    `dagster-daemon` (30 s). stock=True: the project's dagster.yaml without its run_queue block."""
     from dagster import DagsterInstance
 
     from infra_digest.watchlist import load_watchlist
 
+    work = work / tag
+    work.mkdir(parents=True)
     home = work / "dagster_home"
     home.mkdir()
-    shutil.copy(ROOT / "dagster.yaml", home / "dagster.yaml")  # SQLite under <cwd>/.dagster (cwd = work)
-    if dequeue_interval is not None:  # what-if: the run queue checked every N s instead of Dagster's default 5 s
+    text = (ROOT / "dagster.yaml").read_text()
+    (home / "dagster.yaml").write_text(stock_yaml(text) if stock else text)  # SQLite under $DAGSTER_HOME
+    if dequeue_interval is not None:  # what-if: the run queue checked every N s
+        with open(home / "dagster.yaml", "w") as fh:
+            fh.write(stock_yaml(text) + f"\nrun_queue:\n  dequeue_interval_seconds: {dequeue_interval}\n")
+    if run_buffer is not None:  # what-if: N queued runs may start while the pool slot is held (their step waits)
+        y = (home / "dagster.yaml").read_text()
+        assert "    granularity: op\n" in y
+        (home / "dagster.yaml").write_text(y.replace("    granularity: op\n", f"    granularity: op\n    op_granularity_run_buffer: {run_buffer}\n"))
+    if yaml_extra:
         with open(home / "dagster.yaml", "a") as fh:
-            fh.write("\nrun_coordinator:\n  module: dagster._core.run_coordinator\n  class: QueuedRunCoordinator\n"
-                     f"  config:\n    dequeue_interval_seconds: {dequeue_interval}\n")
+            fh.write("\n" + yaml_extra + "\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("INFRA_DIGEST_", "DAGSTER_"))}
     env.update({
         "DAGSTER_HOME": str(home),
@@ -96,6 +123,7 @@ def ui_backfill(work: Path, replay: Path, first: dt.date, last: dt.date, dequeue
         "INFRA_DIGEST_DB": str(work / "ui.duckdb"),
         "INFRA_DIGEST_REPORTS_DIR": str(work / "ui_reports"),
         "INFRA_DIGEST_START_DATE": str(first),
+        "INFRA_DIGEST_BACKFILL_LOOP_SECONDS": str(loop),
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     })
     repos = [r.repo for r in load_watchlist()]
@@ -108,14 +136,16 @@ def ui_backfill(work: Path, replay: Path, first: dt.date, last: dt.date, dequeue
     try:
         t_up = time.monotonic()
         stack.start_webserver()
-        stack.start_daemon()
+        stack.start_daemon(wrapper=(daemon == "wrapper"))
         stack.wait_ready()
         time.sleep(3)  # let the daemon finish starting, so that its first backfill iteration is not what we time
         up = time.monotonic() - t_up
         t0 = time.time()
-        bid = stack.launch_backfill(keys, INGEST_ASSETS + REPORT_ASSETS, title=f"bench {first}..{last} x {len(repos)}")
-        bf = stack.wait_backfill(bid, timeout=1800)
+        bid = stack.launch_backfill(keys, assets or INGEST_ASSETS + REPORT_ASSETS, title=f"bench {first}..{last} x {len(repos)}")
+        bf = stack.wait_backfill(bid, timeout=1800, poll=0.2)
         wall = time.time() - t0
+        report_files = [f for f in (work / "ui_reports").rglob("*") if f.is_file()]
+        last_report = max((f.stat().st_mtime for f in report_files), default=float("nan")) - t0
         assert bf["status"] in SUCCESS_STATUSES, describe_backfill(bf)
         runs = bf["runs"]
         ids = [r["runId"] for r in runs]
@@ -132,14 +162,16 @@ def ui_backfill(work: Path, replay: Path, first: dt.date, last: dt.date, dequeue
                             tag_dict(r).get("dagster/asset_partition_range_end")) for r in runs))
         reports = subprocess.run([_tool("infra-digest"), "sql", "SELECT count(*) FROM report.daily", "--format", "csv",
                                   "--db", str(work / "ui.duckdb")], capture_output=True, text=True, env=env).stdout.split()[-1]
-        return {"runs": len(runs), "wall": wall, "up": up, "steps": step_total, "ours": ours, "first_step": first_step,
+        return {"runs": len(runs), "wall": wall, "last_report": last_report, "report_files": len(report_files), "up": up, "steps": step_total, "ours": ours, "first_step": first_step,
                 "last_step_end": last_step_end, "by_step": by_step, "last_run_end": last_run_end, "run_rows": run_rows, "partitions": len(keys), "reports": reports}
     finally:
         stack.stop_all()
         instance.dispose()
 
 
-def cli_run(work: Path, replay: Path, first: dt.date, last: dt.date) -> dict:
+def cli_run(work: Path, replay: Path, first: dt.date, last: dt.date, tag: str = "cli") -> dict:
+    work = work / tag
+    work.mkdir(parents=True)
     home = work / "cli_home"
     home.mkdir()
     shutil.copy(ROOT / "dagster.yaml", home / "dagster.yaml")
@@ -151,7 +183,64 @@ def cli_run(work: Path, replay: Path, first: dt.date, last: dt.date) -> dict:
     res = subprocess.run(cmd, env=env, cwd=work, capture_output=True, text=True)
     wall = time.monotonic() - t0
     assert res.returncode == 0, res.stderr[-3000:]
-    return {"wall": wall, "cmd": " ".join(cmd)}
+    files = [f for f in (work / "cli_reports").rglob("*") if f.is_file()]
+    return {"wall": wall, "cmd": " ".join(cmd), "report_files": len(files)}
+
+
+def click_to_report(args, work: Path) -> None:
+    """Issue 19: the replay days (default ../shared/replay, 3 days x 8 repositories), the UI path and the CLI
+    interleaved `--repeat` times in one run; time from the GraphQL launch to the last report file written."""
+    import statistics
+
+    replay = Path(args.replay).resolve()
+    days = sorted(p.name for p in replay.iterdir() if p.is_dir() and p.name[:4].isdigit())
+    first, last = dt.date.fromisoformat(days[0]), dt.date.fromisoformat(days[-1])
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    res: dict[str, list[dict]] = {v: [] for v in variants + ["cli"]}
+    for i in range(args.repeat):
+        load = os.getloadavg()[0]
+        c = cli_run(work, replay, first, last, tag=f"cli{i}")
+        c["load"] = load
+        res["cli"].append(c)
+        print(f"[{i}] cli: {c['wall']:.1f}s ({c['report_files']} report files), load {load:.1f}", flush=True)
+        for v in variants:
+            kw = VARIANTS[v]
+            load = os.getloadavg()[0]
+            u = ui_backfill(work, replay, first, last, tag=f"{v}{i}", **kw)
+            u["load"] = load
+            res[v].append(u)
+            print(f"[{i}] {v}: last report +{u['last_report']:.1f}s, backfill complete +{u['wall']:.1f}s, {u['runs']} runs, "
+                  f"{u['report_files']} report files, first step +{u['first_step']:.1f}s, load {load:.1f}", flush=True)
+            for start, dur, a, b in u["run_rows"]:
+                print(f"      +{start:6.1f}s  {dur:5.1f}s  {a} .. {b}")
+    cli_med = statistics.median(c["wall"] for c in res["cli"])
+    print(f"\n{len(days)} days x 8 repositories ({first}..{last}), median of {args.repeat}, load average "
+          f"{min(r['load'] for rs in res.values() for r in rs):.1f}-{max(r['load'] for rs in res.values() for r in rs):.1f}")
+    cli_each = " ".join(f"{c['wall']:.1f}" for c in res["cli"])
+    print(f"  cli: {cli_med:.1f}s  ({cli_each})")
+    for v in variants:
+        lr = statistics.median(u["last_report"] for u in res[v])
+        wc = statistics.median(u["wall"] for u in res[v])
+        each = " ".join(f"{u['last_report']:.1f}" for u in res[v])
+        print(f"  {v}: last report {lr:.1f}s (ratio {lr / cli_med:.1f}), complete {wc:.1f}s; "
+              f"runs {sorted(u['runs'] for u in res[v])}; each: {each}")
+
+
+# what each variant changes (see docs/benchmarks.md, "Click to report")
+VARIANTS: dict[str, dict] = {
+    # before issue 19: stock dagster-daemon (30 s backfill loop), queue dequeued every 5 s
+    "stock": {"daemon": "dagster", "stock": True},
+    # only the run queue every 1 s (dagster.yaml run_queue)
+    "queue1": {"daemon": "dagster"},
+    # the shipped set-up: dagster.yaml (queue 1 s) + infra-digest-daemon (backfill loop 2 s)
+    "shipped": {"daemon": "wrapper", "loop": 2.0},
+    "loop1": {"daemon": "wrapper", "loop": 1.0},
+    "buffer1": {"daemon": "wrapper", "loop": 2.0, "run_buffer": 1},
+    "buffer2": {"daemon": "wrapper", "loop": 2.0, "run_buffer": 2},
+    "nologs": {"daemon": "wrapper", "loop": 2.0, "run_buffer": 1, "yaml_extra":
+               "compute_logs: {module: dagster._core.storage.noop_compute_log_manager, class: NoOpComputeLogManager}"},
+    "loop5": {"daemon": "wrapper", "loop": 5.0},
+}
 
 
 def main() -> None:
@@ -160,15 +249,29 @@ def main() -> None:
     ap.add_argument("--start", default="2026-01-01")
     ap.add_argument("--keep", help="work in this folder and keep it (default: a temporary folder, removed)")
     ap.add_argument("--skip-cli", action="store_true")
-    ap.add_argument("--dequeue-interval", type=int, help="what-if: add run_coordinator dequeue_interval_seconds N to the copied dagster.yaml")
+    ap.add_argument("--dequeue-interval", type=int, help="what-if: run_queue dequeue_interval_seconds N in the copied dagster.yaml")
+    ap.add_argument("--stock", action="store_true", help="before issue 19: stock dagster-daemon, no run_queue block")
+    ap.add_argument("--replay", help="click to report (issue 19): every day of this replay directory x 8 repositories, "
+                                     "UI path and CLI interleaved; e.g. ../shared/replay")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--variants", default="stock,shipped", help=f"with --replay, comma-separated of {','.join(VARIANTS)}")
     args = ap.parse_args()
     work = Path(args.keep or tempfile.mkdtemp(prefix="backfill_bench_")).resolve()
     work.mkdir(parents=True, exist_ok=True)
+    if args.replay:
+        try:
+            click_to_report(args, work)
+        finally:
+            if not args.keep:
+                os.chdir("/")
+                shutil.rmtree(work, ignore_errors=True)
+        return
     first = dt.date.fromisoformat(args.start)
     last = first + dt.timedelta(days=args.days - 1)
     try:
         print(gen_replay(work / "replay", args.days, args.start))
-        ui = ui_backfill(work, work / "replay", first, last, args.dequeue_interval)
+        ui = ui_backfill(work, work / "replay", first, last, args.dequeue_interval,
+                         daemon="dagster" if args.stock else "wrapper", stock=args.stock)
         print(f"\nUI backfill (GraphQL launchPartitionBackfill, ingest + report assets, {ui['partitions']} ingest partitions, "
               f"SQLite instance"
               f"{f', dequeue_interval_seconds {args.dequeue_interval}' if args.dequeue_interval else ''}, webserver + daemon up in {ui['up']:.0f}s):")
