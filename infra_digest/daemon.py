@@ -17,21 +17,16 @@ from __future__ import annotations
 import os
 import sys
 
-DEFAULT_LOOP_SECONDS = 2
-ENV = "INFRA_DIGEST_BACKFILL_LOOP_SECONDS"
+def loop_seconds(environ=None) -> float:
+    """The backfill loop interval: $INFRA_DIGEST_BACKFILL_LOOP_SECONDS (0.5 to 30), else 2 (read through Settings)."""
+    from infra_digest.settings import ENV_BACKFILL_LOOP_SECONDS, Settings, SettingsError
 
-
-def loop_seconds(environ: dict[str, str] | os._Environ = os.environ) -> float:
-    """The backfill loop interval: $INFRA_DIGEST_BACKFILL_LOOP_SECONDS (0.5 to 30), else 2."""
-    raw = environ.get(ENV, "").strip()
-    if not raw:
-        return DEFAULT_LOOP_SECONDS
     try:
-        value = float(raw)
-    except ValueError:
-        raise SystemExit(f"{ENV} must be a number of seconds (0.5 to 30), got {raw!r}") from None
+        value = Settings.from_env(os.environ if environ is None else environ, demo_world=False).backfill_loop_seconds
+    except SettingsError as exc:
+        raise SystemExit(str(exc)) from None
     if not 0.5 <= value <= 30:
-        raise SystemExit(f"{ENV} must be between 0.5 and 30 seconds, got {raw!r}")
+        raise SystemExit(f"{ENV_BACKFILL_LOOP_SECONDS} must be between 0.5 and 30 seconds, got {value:g}")
     return value
 
 

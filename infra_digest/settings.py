@@ -83,6 +83,8 @@ DEFAULT_GIT_DIR = "data/git"
 ENV_LLM_MODEL = "INFRA_DIGEST_LLM_MODEL"
 ENV_LLM_API_BASE = "INFRA_DIGEST_LLM_API_BASE"
 ENV_LLM_DAY_DEADLINE = "INFRA_DIGEST_LLM_DAY_DEADLINE"  # seconds for a day's (and language's) model work
+ENV_BACKFILL_LOOP_SECONDS = "INFRA_DIGEST_BACKFILL_LOOP_SECONDS"  # infra-digest-daemon: the backfill loop (0.5 to 30 s)
+DEFAULT_BACKFILL_LOOP_SECONDS = 2.0
 DEFAULT_LLM_DAY_DEADLINE = 120.0
 
 # The archive site and the deliveries (infra_digest/site, infra_digest/deliver; docs/delivery.md). `infra-digest
@@ -170,6 +172,7 @@ class Settings:
     github_hot: bool = False
     git_tags: bool = False
     llm_day_deadline: float = DEFAULT_LLM_DAY_DEADLINE
+    backfill_loop_seconds: float = DEFAULT_BACKFILL_LOOP_SECONDS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, *, demo_world: bool = True, **overrides: object) -> Settings:
@@ -217,6 +220,8 @@ class Settings:
             "github_hot": parse_bool(ENV_GITHUB_HOT, get(ENV_GITHUB_HOT)),
             "git_tags": parse_bool(ENV_GIT_TAGS, get(ENV_GIT_TAGS)),
             "llm_day_deadline": parse_seconds(ENV_LLM_DAY_DEADLINE, get(ENV_LLM_DAY_DEADLINE), DEFAULT_LLM_DAY_DEADLINE),
+            "backfill_loop_seconds": parse_seconds(ENV_BACKFILL_LOOP_SECONDS, get(ENV_BACKFILL_LOOP_SECONDS),
+                                                   DEFAULT_BACKFILL_LOOP_SECONDS),
         }
         unknown = set(overrides) - {f.name for f in dataclasses.fields(cls)}
         if unknown:

@@ -49,7 +49,8 @@ def test_every_environment_variable_read_is_a_settings_field():
     base = {"INFRA_DIGEST_SOURCE": "github"}
     typed = {settings.ENV_GITHUB_RELEASES: "1", settings.ENV_GITHUB_HOT: "1", settings.ENV_GIT_TAGS: "1",
              settings.ENV_GITHUB_TIMEOUT: "7", settings.ENV_GITHUB_REQUEST_DEADLINE: "7", settings.ENV_FETCH_BUDGET: "7",
-             settings.ENV_GITHUB_MAX_RATE_LIMIT_WAIT: "7", settings.ENV_LLM_DAY_DEADLINE: "7"}
+             settings.ENV_GITHUB_MAX_RATE_LIMIT_WAIT: "7", settings.ENV_LLM_DAY_DEADLINE: "7",
+             settings.ENV_BACKFILL_LOOP_SECONDS: "7"}
     for var in names - {settings.ENV_GITHUB_TOKEN}:  # the token: Settings holds its variable's name, not its value
         value = typed.get(var, "x-value")
         assert Settings.from_env({**base, var: value}) != Settings.from_env(base), f"Settings does not read {var}"
