@@ -41,6 +41,11 @@ concurrency:
   runs:
     max_concurrent_runs: 4
 
+# The run queue is checked every second (Dagster's default: 5 s), so a run starts within a second of the pool slot
+# being free. Do not use 0: the daemon would poll the database in a busy loop. (Issue 19: see docs/benchmarks.md.)
+run_queue:
+  dequeue_interval_seconds: 1
+
 # A run whose process died (kill -9, OOM, reboot) is marked failed and its pool slots are freed.
 run_monitoring:
   enabled: true
