@@ -581,6 +581,9 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, settings.SettingsError) as exc:  # a variable of the wrong type is bad input too
         print(f"infra-digest: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # the reader went away (`infra-digest sql ... | head`): stop quietly, as other tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("infra-digest: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

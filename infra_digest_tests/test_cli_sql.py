@@ -104,3 +104,17 @@ def test_table_lines_up_with_wide_characters_and_shows_control_characters(histor
     # every column separator sits at the same display column
     positions = {tuple(wcswidth(ln[:i]) for i in range(len(ln)) if ln.startswith(" | ", i)) for ln in lines}
     assert len(positions) == 1, out
+
+
+def test_output_into_a_closed_pipe_stops_quietly(history: Path):
+    """`infra-digest sql ... | head -1`: no traceback when the reader goes away."""
+    import subprocess
+    import sys as _sys
+
+    exe = Path(_sys.executable).with_name("infra-digest")
+    db = history
+    query = "SELECT range AS n, repeat('x', 50) AS pad FROM range(100000)"
+    proc = subprocess.run(f"'{exe}' sql --db '{db}' --limit 0 \"{query}\" | head -1", shell=True,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.stdout.startswith("n")
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
