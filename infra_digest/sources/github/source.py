@@ -287,26 +287,32 @@ class GitHubSource:
                 for data in per_day.values():
                     data.notes.append(str(note))
 
-            # 4) releases (published in a requested day; drafts never)
-            stage = "release listing"
-            try:
-                seen_tags: set[str] = set()
-                for i, (url, item) in enumerate(listings.releases(client, repo, start, self.per_page) if self.releases else ()):
+            def dated_items(listing, check, ts_field: str):
+                """The valid items of a listing with the day of their ``ts_field``; an invalid item fails its day, or
+                every requested day when its day cannot be told."""
+                for i, (url, item) in enumerate(listing):
                     where = f"GET {client.path_of(url)}"
-                    notes = []
+                    notes: list[str] = []
                     try:
-                        item = validate.release(item, where, notes=notes, index=i)
+                        item = check(item, where, notes=notes, index=i)
                     except validate.Invalid as exc:
-                        d = self._day_of(validate.safe_ts(item.get("published_at") if isinstance(item, dict) else None))
+                        d = self._day_of(validate.safe_ts(item.get(ts_field) if isinstance(item, dict) else None))
                         if d is None:
                             invalid(exc)  # its day cannot be told
                         elif d in per_day:
                             invalid(exc, [d])
                         continue
+                    yield self._day_of(validate.safe_ts(item.get(ts_field))), item, notes, where
+
+            # 4) releases (published in a requested day; drafts never)
+            stage = "release listing"
+            try:
+                seen_tags: set[str] = set()
+                releases = listings.releases(client, repo, start, self.per_page) if self.releases else ()
+                for d, item, notes, _where in dated_items(releases, validate.release, "published_at"):
                     if item.get("draft") or item["tag_name"] in seen_tags:
                         continue
                     seen_tags.add(item["tag_name"])
-                    d = self._day_of(validate.safe_ts(item.get("published_at")))
                     if d in per_day:
                         per_day[d].releases.append(item)
                         per_day[d].notes.extend(notes)
@@ -317,19 +323,8 @@ class GitHubSource:
             stage = "updated-issue listing"
             try:
                 seen_numbers: set[int] = set()
-                for i, (url, item) in enumerate(listings.updated(client, repo, start, self.per_page) if self.hot else ()):
-                    where = f"GET {client.path_of(url)}"
-                    notes = []
-                    try:
-                        item = validate.discussion(item, where, notes=notes, index=i)
-                    except validate.Invalid as exc:
-                        d = self._day_of(validate.safe_ts(item.get("updated_at") if isinstance(item, dict) else None))
-                        if d is None:
-                            invalid(exc)
-                        elif d in per_day:
-                            invalid(exc, [d])
-                        continue
-                    d = self._day_of(validate.safe_ts(item.get("updated_at")))
+                updated = listings.updated(client, repo, start, self.per_page) if self.hot else ()
+                for d, item, notes, where in dated_items(updated, validate.discussion, "updated_at"):
                     if d is None:
                         for data in per_day.values():
                             data.notes.append(f"{where}: issue #{item['number']} has no updated_at: left out of the hot discussions")
