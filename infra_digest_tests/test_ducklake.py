@@ -70,12 +70,13 @@ def table_rows(db: str, table: str, ignore=("fetched_at", "generated_at", "chang
 def strip_generated(markdown_or_html: str) -> str:
     import re
 
-    return re.sub(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?(\.\d+)?( ?UTC|Z|\+00:00)?", "<ts>", markdown_or_html)
+    text = re.sub(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?(\.\d+)?( ?UTC|Z|\+00:00)?", "<ts>", markdown_or_html)
+    return re.sub(r'"files_dir": "[^"]*"', '"files_dir": "<dir>"', text)  # where each run wrote its files (stats)
 
 
 def compare_histories(a: str, b: str) -> None:
     """Every table of the DDL equal row for row (fetch, change and generation times aside; report text with its
-    generation time masked)."""
+    generation time masked, and the report folder each run wrote to)."""
     for schema, name in sorted(ddl_tables()):
         table = f"{schema}.{name}"
         ra, rb = table_rows(a, table), table_rows(b, table)
