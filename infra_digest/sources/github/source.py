@@ -200,24 +200,30 @@ class GitHubSource:
         for d in future:
             per_day[d].error = f"{repo.repo}: {d} has not begun yet (it is {now:%Y-%m-%d %H:%M} UTC); GitHub cannot answer for it"
 
+        def dated_items(listing, check, ts_of):
+            """The valid items of a listing with the day of their timestamp (``ts_of(item)``); an invalid item fails
+            its day, or every requested day when its day cannot be told."""
+            for i, (url, item) in enumerate(listing):
+                where = f"GET {client.path_of(url)}"
+                notes: list[str] = []
+                try:
+                    item = check(item, where, notes=notes, index=i)
+                except validate.Invalid as exc:
+                    d = self._day_of(validate.safe_ts(ts_of(item)))
+                    if d is None:
+                        invalid(exc)  # its day cannot be told
+                    elif d in per_day:
+                        invalid(exc, [d])
+                    continue
+                yield self._day_of(validate.safe_ts(ts_of(item))), item, notes, where
+
         before = client.stats.snapshot()
         stage = "commit listing"
         try:
             # 1) the commit listing
             try:
-                for i, (url, item) in enumerate(listings.commits(client, repo, start, end, self.per_page)):
-                    where = f"GET {client.path_of(url)}"
-                    notes: list[str] = []
-                    try:
-                        item = validate.commit(item, where, notes=notes, index=i)
-                    except validate.Invalid as exc:
-                        d = self._day_of(validate.safe_ts(_committer_date(item)))
-                        if d is None:
-                            invalid(exc)
-                        elif d in per_day:
-                            invalid(exc, [d])
-                        continue
-                    d = self._day_of(validate.safe_ts(item["commit"]["committer"]["date"]))
+                commits = listings.commits(client, repo, start, end, self.per_page)
+                for d, item, notes, _where in dated_items(commits, validate.commit, _committer_date):
                     if d in per_day:
                         per_day[d].commits_list.append(item)
                         per_day[d].notes.extend(notes)
@@ -287,29 +293,12 @@ class GitHubSource:
                 for data in per_day.values():
                     data.notes.append(str(note))
 
-            def dated_items(listing, check, ts_field: str):
-                """The valid items of a listing with the day of their ``ts_field``; an invalid item fails its day, or
-                every requested day when its day cannot be told."""
-                for i, (url, item) in enumerate(listing):
-                    where = f"GET {client.path_of(url)}"
-                    notes: list[str] = []
-                    try:
-                        item = check(item, where, notes=notes, index=i)
-                    except validate.Invalid as exc:
-                        d = self._day_of(validate.safe_ts(item.get(ts_field) if isinstance(item, dict) else None))
-                        if d is None:
-                            invalid(exc)  # its day cannot be told
-                        elif d in per_day:
-                            invalid(exc, [d])
-                        continue
-                    yield self._day_of(validate.safe_ts(item.get(ts_field))), item, notes, where
-
             # 4) releases (published in a requested day; drafts never)
             stage = "release listing"
             try:
                 seen_tags: set[str] = set()
                 releases = listings.releases(client, repo, start, self.per_page) if self.releases else ()
-                for d, item, notes, _where in dated_items(releases, validate.release, "published_at"):
+                for d, item, notes, _where in dated_items(releases, validate.release, _field("published_at")):
                     if item.get("draft") or item["tag_name"] in seen_tags:
                         continue
                     seen_tags.add(item["tag_name"])
@@ -324,7 +313,7 @@ class GitHubSource:
             try:
                 seen_numbers: set[int] = set()
                 updated = listings.updated(client, repo, start, self.per_page) if self.hot else ()
-                for d, item, notes, where in dated_items(updated, validate.discussion, "updated_at"):
+                for d, item, notes, where in dated_items(updated, validate.discussion, _field("updated_at")):
                     if d is None:
                         for data in per_day.values():
                             data.notes.append(f"{where}: issue #{item['number']} has no updated_at: left out of the hot discussions")
@@ -368,6 +357,11 @@ class GitHubSource:
             finally:
                 data.stats = client.stats.since(day_before)
         return per_day, range_stats
+
+
+def _field(name: str):
+    """``item[name]`` of a listing item, or None when the item is not an object."""
+    return lambda item: item.get(name) if isinstance(item, dict) else None
 
 
 def _committer_date(item: Any) -> Any:
